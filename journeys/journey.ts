@@ -1,0 +1,42 @@
+import type { Page } from '@playwright/test';
+import type { ApiClient } from '../fixtures/api-client.ts';
+import type { StepFn } from '../fixtures/recorder.ts';
+import type { SuiteConfig } from '../src/config/load.ts';
+import type { Target } from '../src/core/target.ts';
+
+/** What a journey gets: nothing about how it is run (Playwright Test or the runner). */
+export interface JourneyContext {
+  api: ApiClient;
+  config: SuiteConfig;
+  target: Target;
+  step: StepFn;
+}
+
+export interface BrowserJourneyContext extends JourneyContext {
+  page: Page;
+  /** Device profile name (desktop, mobile): layouts may differ, hooks do not. */
+  device: string;
+}
+
+interface JourneyBase {
+  /** Stable id: a metric label and a file name. Short, no spaces. */
+  id: string;
+  title: string;
+  /** Which synthetic account's experience this journey measures. */
+  cohort: 'student' | 'provider' | 'anonymous';
+}
+
+export interface ApiJourney extends JourneyBase {
+  kind: 'api';
+  run(ctx: JourneyContext): Promise<void>;
+}
+
+export interface BrowserJourney extends JourneyBase {
+  kind: 'browser';
+  run(ctx: BrowserJourneyContext): Promise<void>;
+}
+
+export type Journey = ApiJourney | BrowserJourney;
+
+export const apiJourney = (j: Omit<ApiJourney, 'kind'>): ApiJourney => ({ ...j, kind: 'api' });
+export const browserJourney = (j: Omit<BrowserJourney, 'kind'>): BrowserJourney => ({ ...j, kind: 'browser' });

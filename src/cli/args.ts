@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { UserFacingError } from '../core/errors.ts';
+
+export const USAGE = `usage:
+  synthetics run --once [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]
+  synthetics run --every 60s [--target NAME=URL ...] [--project ...] [--journey ...] [--results DIR]
+  synthetics sandbox [--port N] [--host 127.0.0.1]
+  synthetics journeys                 list the journeys
+Configuration comes from the environment and .env (see .env.example).`;
+
+export interface RunArgs {
+  once: boolean;
+  every?: string;
+  baseUrl?: string;
+  project: 'api' | 'browser' | 'all';
+  journeys: string[];
+  results?: string;
+  targets: Array<{ name: string; baseUrl: string }>;
+  cycles?: number;
+}
+
+export function parseRunArgs(argv: string[]): RunArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        once: { type: 'boolean', default: false },
+        every: { type: 'string' },
+        'base-url': { type: 'string' },
+        project: { type: 'string', default: 'all' },
+        journey: { type: 'string', multiple: true },
+        results: { type: 'string' },
+        target: { type: 'string', multiple: true },
+        cycles: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UserFacingError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const project = values.project as RunArgs['project'];
+  if (!['api', 'browser', 'all'].includes(project)) throw new UserFacingError(`--project "${project}": must be api, browser or all`);
+  if (values.once === (values.every !== undefined)) throw new UserFacingError(`synthetics run needs exactly one of --once or --every DURATION\n${USAGE}`);
+  const targets = (values.target ?? []).map((t) => {
+    const m = /^([A-Za-z0-9_.:-]{1,64})=(https?:\/\/\S+)$/.exec(t);
+    if (!m) throw new UserFacingError(`--target "${t}": must be NAME=URL, e.g. --target canary=https://canary.example.test`);
+    return { name: m[1]!, baseUrl: m[2]!.replace(/\/+$/, '') };
+  });
+  const cycles = values.cycles === undefined ? undefined : Number(values.cycles);
+  if (cycles !== undefined && !(Number.isInteger(cycles) && cycles > 0)) throw new UserFacingError(`--cycles "${values.cycles}": must be a positive whole number`);
+  return {
+    once: values.once ?? false,
+    every: values.every,
+    baseUrl: values['base-url'],
+    project,
+    journeys: (values.journey ?? []).flatMap((j) => j.split(',')).map((j) => j.trim()).filter(Boolean),
+    results: values.results,
+    targets,
+    cycles,
+  };
+}

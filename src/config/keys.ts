@@ -1,0 +1,56 @@
+/**
+ * Every configuration key: its meaning, default, how it is parsed and its constraint (a JSON
+ * Schema checked by ajv). `.env.example` lists exactly these keys; a test keeps the two in step.
+ */
+export type KeyKind = 'string' | 'url' | 'int' | 'number' | 'bool' | 'json' | 'duration' | 'list';
+
+export interface ConfigKey {
+  key: string;
+  kind: KeyKind;
+  meaning: string;
+  example: string;
+  default?: string;
+  /** Constraint on the parsed value. */
+  schema: Record<string, unknown>;
+  /** Never echoed in messages. */
+  secret?: boolean;
+}
+
+const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max });
+const label = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' };
+const credential = { type: 'string', minLength: 1 };
+
+export const CONFIG_KEYS: ConfigKey[] = [
+  { key: 'BASE_URL', kind: 'url', meaning: 'The app under watch. Empty: start the embedded reference sandbox on a free port and target it.', example: 'https://canary.example.test', schema: { type: 'string', pattern: '^https?://[^\\s/]+' } },
+  { key: 'SYNTH_STUDENT_EMAIL', kind: 'string', meaning: 'Synthetic student account (required with BASE_URL; sandbox default synthetic-student@example.test).', example: 'synthetic-student@example.test', schema: { type: 'string', format: 'email' } },
+  { key: 'SYNTH_STUDENT_PASSWORD', kind: 'string', meaning: 'Its password (required with BASE_URL; sandbox default in sandbox/defaults.ts).', example: '', schema: credential, secret: true },
+  { key: 'SYNTH_PROVIDER_EMAIL', kind: 'string', meaning: 'Synthetic provider account, for the provider dashboard.', example: 'synthetic-provider@example.test', schema: { type: 'string', format: 'email' } },
+  { key: 'SYNTH_PROVIDER_PASSWORD', kind: 'string', meaning: 'Its password.', example: '', schema: credential, secret: true },
+  { key: 'SYNTH_QUOTA_EMAIL', kind: 'string', meaning: 'The zero-quota account used by the over-quota check.', example: 'synthetic-quota@example.test', schema: { type: 'string', format: 'email' } },
+  { key: 'SYNTH_QUOTA_PASSWORD', kind: 'string', meaning: 'Its password.', example: '', schema: credential, secret: true },
+  { key: 'SYNTH_EXPIRED_TOKEN', kind: 'string', meaning: 'An expired access token the app issued to the student (expired-token check). Against the sandbox it is fetched from /__sandbox/expired-token.', example: '', schema: credential, secret: true },
+  { key: 'SEARCH_QUERY', kind: 'string', meaning: 'What the B2C journeys search for; it must find at least one scholarship. Empty: an unfiltered search.', example: 'engineering', schema: { type: 'string', maxLength: 200 } },
+  { key: 'TARGET_NAME', kind: 'string', meaning: 'Label `target` of BASE_URL (with --target NAME=URL the name comes from the flag).', example: 'canary', default: 'default', schema: label },
+  { key: 'CANARY', kind: 'bool', meaning: 'Label `canary`: true when BASE_URL serves the canary build, false for the control/stable build. A target named "canary" is always true.', example: 'true', default: 'false', schema: { type: 'boolean' } },
+  { key: 'REGION', kind: 'string', meaning: 'Label `region` of this runner.', example: 'eu-west-1', default: 'local', schema: label },
+  { key: 'BUILD_ID', kind: 'string', meaning: 'Label `build_id` of the build under watch. Empty: read from the target\'s /health.', example: 'build-1842', schema: label },
+  { key: 'GIT_SHA', kind: 'string', meaning: 'Label `git_sha` of the build under watch. Empty: read from the target\'s /health.', example: '3f9c2ab', schema: label },
+  { key: 'DEVICES', kind: 'list', meaning: 'Browser device profiles the runner drives (desktop, mobile).', example: 'desktop,mobile', default: 'desktop', schema: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['desktop', 'mobile'] } } },
+  { key: 'PUSHGATEWAY_URL', kind: 'url', meaning: 'Prometheus Pushgateway to push metrics to after every cycle. Empty: results store only.', example: 'http://127.0.0.1:9091', schema: { type: 'string', pattern: '^https?://[^\\s/]+' } },
+  { key: 'PUSH_TIMEOUT_MS', kind: 'int', meaning: 'Timeout of one push to the Pushgateway.', example: '2000', default: '2000', schema: ms(100, 60000) },
+  { key: 'PUSH_JOB', kind: 'string', meaning: 'Pushgateway job name.', example: 'synthetics', default: 'synthetics', schema: label },
+  { key: 'RUNNER_ID', kind: 'string', meaning: 'This runner\'s id in the Pushgateway grouping key (two runners never share one). Empty: the host name.', example: 'eu-west-1-a', schema: label },
+  { key: 'RESULTS_DIR', kind: 'string', meaning: 'Where the NDJSON results store is written (one file per day).', example: 'results', default: 'results', schema: { type: 'string', minLength: 1 } },
+  { key: 'RUN_INTERVAL', kind: 'duration', meaning: 'Cycle length of `synthetics run --every` when the flag has no value.', example: '60s', default: '60s', schema: ms(100, 86_400_000) },
+  { key: 'RETRIES', kind: 'int', meaning: 'Retries of a failed journey within one cycle (exponential backoff).', example: '2', default: '2', schema: ms(0, 10) },
+  { key: 'RETRY_MIN_DELAY_MS', kind: 'int', meaning: 'Delay before the first retry.', example: '1000', default: '1000', schema: ms(0, 600000) },
+  { key: 'RETRY_FACTOR', kind: 'number', meaning: 'Backoff factor between retries.', example: '2', default: '2', schema: { type: 'number', minimum: 1, maximum: 10 } },
+  { key: 'RETRY_MAX_DELAY_MS', kind: 'int', meaning: 'Cap of one backoff delay.', example: '8000', default: '8000', schema: ms(0, 600000) },
+  { key: 'JOURNEY_TIMEOUT_MS', kind: 'int', meaning: 'A journey attempt still running after this fails as hung.', example: '20000', default: '20000', schema: ms(100, 600000) },
+  { key: 'CRITICAL_BUDGET_MS', kind: 'int', meaning: 'Latency budget of the critical APIs (search, details, save, apply, autosave, me, health).', example: '150', default: '150', schema: ms(1, 600000) },
+  { key: 'DEFAULT_BUDGET_MS', kind: 'int', meaning: 'Latency budget of every other API call.', example: '500', default: '500', schema: ms(1, 600000) },
+  { key: 'PAGE_BUDGET_MS', kind: 'int', meaning: 'Latency budget of a page document in browser journeys.', example: '2000', default: '2000', schema: ms(1, 600000) },
+  { key: 'LATENCY_BUDGETS', kind: 'json', meaning: 'Per-route budgets in ms, overriding the defaults: {"METHOD /route/pattern": ms}.', example: '{"GET /api/scholarships": 150}', default: '{}', schema: { type: 'object', propertyNames: { pattern: '^(GET|POST|PUT|DELETE|PATCH) /' }, additionalProperties: { type: 'integer', minimum: 1 } } },
+  { key: 'ROUTE_MAP', kind: 'json', meaning: 'Maps contract route patterns to this deployment\'s paths: {"/api/me": "/v2/me"}.', example: '{}', default: '{}', schema: { type: 'object', propertyNames: { pattern: '^/' }, additionalProperties: { type: 'string', pattern: '^/' } } },
+  { key: 'CHROMIUM_PATH', kind: 'string', meaning: 'Chromium binary for browser journeys. Empty: /usr/bin/chromium, then other usual places.', example: '/usr/bin/chromium', schema: { type: 'string', minLength: 1 } },
+];

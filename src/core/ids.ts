@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Synthetic ids are `syn-<run>-<seq>`: the run part correlates every call of one journey attempt
+ * in the app's logs, the sequence tells the calls apart.
+ */
+export function newRunId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export class SyntheticIds {
+  private seq = 0;
+  /** One W3C trace per journey attempt, so a tracing backend shows the attempt as one trace. */
+  readonly traceId = randomBytes(16).toString('hex');
+  constructor(readonly runId: string = newRunId()) {}
+
+  next(): { syntheticId: string; traceparent: string } {
+    this.seq += 1;
+    const spanId = randomBytes(8).toString('hex');
+    return {
+      syntheticId: `syn-${this.runId}-${String(this.seq).padStart(3, '0')}`,
+      traceparent: `00-${this.traceId}-${spanId}-01`,
+    };
+  }
+}
+
+export const CANARY_USER_AGENT = 'ScholarshipAI-Canary/1.0';
+export const SYNTHETIC_QUERY = { name: 'e2e', value: '1' } as const;
+
+/** Adds e2e=1 to a URL, keeping every other query parameter. */
+export function withE2e(url: string, base?: string): string {
+  const u = new URL(url, base);
+  u.searchParams.set(SYNTHETIC_QUERY.name, SYNTHETIC_QUERY.value);
+  return u.toString();
+}

@@ -1,0 +1,90 @@
+import { devices, type APIRequestContext, type Browser } from '@playwright/test';
+import pRetry from 'p-retry';
+import { runAttempt } from '../../fixtures/attempt.ts';
+import { BROWSER_CONTEXT_DEFAULTS } from '../../fixtures/browser-tagging.ts';
+import type { Journey } from '../../journeys/journey.ts';
+import type { SuiteConfig } from '../config/load.ts';
+import { outcomeOf, type AttemptRecord, type JourneyResult, type RunLabels } from '../core/records.ts';
+import type { SchemaRegistry } from '../core/schemas.ts';
+import type { Target } from '../core/target.ts';
+import { DEVICE_PROFILES, type DeviceName } from './browser.ts';
+
+/** What the runner keeps warm between cycles for one target. */
+export interface WarmSession {
+  config: SuiteConfig;
+  schemas: SchemaRegistry;
+  target: Target;
+  request: APIRequestContext;
+  newRequestContext: () => Promise<APIRequestContext>;
+  /** Launched lazily, shared by all targets. */
+  browser?: () => Promise<Browser>;
+}
+
+export function labelsFor(config: SuiteConfig, target: Target, journey: Journey, device: string): RunLabels {
+  return {
+    target: target.name,
+    canary: String(target.canary),
+    region: config.region,
+    device,
+    cohort: journey.cohort,
+    build_id: target.buildId,
+    git_sha: target.gitSha,
+  };
+}
+
+class AttemptFailed extends Error {}
+
+async function attemptOnce(journey: Journey, session: WarmSession, device: string, attempt: number): Promise<AttemptRecord> {
+  const base = {
+    config: session.config, schemas: session.schemas, target: session.target,
+    request: session.request, newRequestContext: session.newRequestContext,
+    attempt, timeoutMs: session.config.journeyTimeoutMs,
+  };
+  if (journey.kind === 'api') return runAttempt(journey, base);
+  if (!session.browser) throw new Error('browser journeys need a browser');
+  const browser = await session.browser();
+  const context = await browser.newContext({ ...devices[DEVICE_PROFILES[device as DeviceName]], ...BROWSER_CONTEXT_DEFAULTS });
+  try {
+    const page = await context.newPage();
+    return await runAttempt(journey, { ...base, browser: { context, page, device } });
+  } finally {
+    await context.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs a journey until it passes or its retries are spent (exponential backoff, p-retry), and
+ * reports every attempt: a journey that passes only on retry is flaky, not green.
+ */
+export async function executeJourney(journey: Journey, session: WarmSession, device = journey.kind === 'api' ? 'api' : 'desktop'): Promise<JourneyResult> {
+  const { retry } = session.config;
+  const attempts: AttemptRecord[] = [];
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  await pRetry(
+    async (attemptNumber) => {
+      const record = await attemptOnce(journey, session, device, attemptNumber);
+      attempts.push(record);
+      if (record.status === 'failed') throw new AttemptFailed(record.reason);
+    },
+    { retries: retry.retries, minTimeout: retry.minDelayMs, factor: retry.factor, maxTimeout: retry.maxDelayMs, randomize: false },
+  ).catch((e: unknown) => {
+    if (!(e instanceof AttemptFailed)) {
+      attempts.push({
+        attempt: attempts.length + 1, status: 'failed', startedAt: new Date().toISOString(), durationMs: 0,
+        reason: `runner error: ${String((e as Error).message ?? e).split('\n')[0]}`, runId: '-', traceId: '-', steps: [], calls: [],
+      });
+    }
+  });
+  const outcome = outcomeOf(attempts);
+  return {
+    journey: journey.id,
+    kind: journey.kind,
+    labels: labelsFor(session.config, session.target, journey, device),
+    outcome,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    reason: outcome === 'failed' ? attempts[attempts.length - 1]?.reason : undefined,
+    attempts,
+  };
+}

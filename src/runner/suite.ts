@@ -1,0 +1,62 @@
+import { chromium, request as playwrightRequest, type Browser } from '@playwright/test';
+import type { SuiteConfig } from '../config/load.ts';
+import { SchemaRegistry } from '../core/schemas.ts';
+import { CHROMIUM_ARGS, findChromium } from './browser.ts';
+import type { WarmSession } from './execute.ts';
+import { resolveTarget, type TargetSpec } from './targets.ts';
+
+/**
+ * The warm state of a runner process: schemas compiled once, one request context per target and
+ * one browser shared by all targets, launched on first use and relaunched if it dies.
+ */
+export class Suite {
+  readonly schemas: SchemaRegistry;
+  private browserPromise?: Promise<Browser>;
+  private readonly sessions: WarmSession[] = [];
+
+  constructor(readonly config: SuiteConfig) {
+    this.schemas = new SchemaRegistry();
+  }
+
+  /** Throws BrowserNotFoundError at start rather than in the middle of a cycle. */
+  checkBrowser(): void {
+    findChromium(this.config.chromiumPath);
+  }
+
+  browser = (): Promise<Browser> => {
+    if (!this.browserPromise) {
+      const launching = chromium.launch({ executablePath: findChromium(this.config.chromiumPath), args: CHROMIUM_ARGS });
+      this.browserPromise = launching;
+      launching.then(
+        (b) => b.on('disconnected', () => {
+          if (this.browserPromise === launching) this.browserPromise = undefined;
+        }),
+        () => {
+          if (this.browserPromise === launching) this.browserPromise = undefined;
+        },
+      );
+    }
+    return this.browserPromise;
+  };
+
+  async open(spec: TargetSpec): Promise<WarmSession> {
+    const target = await resolveTarget(this.config, spec);
+    const session: WarmSession = {
+      config: this.config,
+      schemas: this.schemas,
+      target,
+      request: await playwrightRequest.newContext(),
+      newRequestContext: () => playwrightRequest.newContext(),
+      browser: this.browser,
+    };
+    this.sessions.push(session);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.sessions.map((s) => s.request.dispose()));
+    const browser = this.browserPromise;
+    this.browserPromise = undefined;
+    if (browser) await browser.then((b) => b.close()).catch(() => undefined);
+  }
+}
