@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import type { ApiClient } from '../fixtures/api-client.ts';
+import type { GuardResponse } from '../fixtures/browser-tagging.ts';
 import type { StepFn } from '../fixtures/recorder.ts';
 import type { SuiteConfig } from '../src/config/load.ts';
 import type { Target } from '../src/core/target.ts';
@@ -16,6 +17,8 @@ export interface BrowserJourneyContext extends JourneyContext {
   page: Page;
   /** Device profile name (desktop, mobile): layouts may differ, hooks do not. */
   device: string;
+  /** Checks a JSON response before the page may use it (e.g. payments must be in sandbox mode). */
+  guardResponse: GuardResponse;
 }
 
 interface JourneyBase {

@@ -15,11 +15,11 @@ export default browserJourney({
       await expect(page.getByTestId('plan').first()).toBeVisible();
     });
     await step('checkout init', async () => {
-      const init = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/api/checkout/init'));
+      // The mode is checked before the page sees the response: a live checkout never reaches validation.
+      const guard = ctx.guardResponse('POST', '/api/checkout/init', (body) =>
+        assertSandboxMode((body as { mode?: unknown } | undefined)?.mode, 'POST /api/checkout/init (page)'));
       await page.getByTestId('checkout-button').click();
-      const res = await init;
-      // Read the mode before the page goes on to validate anything.
-      assertSandboxMode(((await res.json().catch(() => ({}))) as { mode?: unknown }).mode, 'POST /api/checkout/init (page)');
+      await guard.verdict;
       await page.waitForURL((url) => url.pathname.startsWith('/checkout/'));
     });
     await step('nonce validation', async () => {

@@ -1,55 +1,114 @@
-import { loadConfig, loadEnv } from '../config/load.ts';
+import { join } from 'node:path';
+import { loadConfig, loadEnv, type SuiteConfig } from '../config/load.ts';
+import { parseDuration } from '../config/duration.ts';
 import { UserFacingError } from '../core/errors.ts';
+import { log } from '../core/log.ts';
 import type { JourneyResult } from '../core/records.ts';
-import { selectJourneys, JOURNEYS } from '../../journeys/index.ts';
+import { JOURNEYS, selectJourneys } from '../../journeys/index.ts';
+import type { Journey } from '../../journeys/journey.ts';
 import { NdjsonResultStore } from '../../reporters/ndjson-store.ts';
 import { formatTable } from '../../reporters/table.ts';
 import { startEmbeddedSandbox } from '../runner/embedded-sandbox.ts';
-import { runCycle } from '../runner/run-once.ts';
+import { acquireLock } from '../runner/lock.ts';
+import { Scheduler } from '../runner/scheduler.ts';
 import { Suite } from '../runner/suite.ts';
+import { TargetRun } from '../runner/target-run.ts';
 import type { TargetSpec } from '../runner/targets.ts';
-import { parseRunArgs } from './args.ts';
-import { log } from '../core/log.ts';
+import { parseRunArgs, type RunArgs } from './args.ts';
 
-/** `synthetics run`: config → targets → journeys → sinks. Exit 0 when every journey passed. */
+/** How long a signalled runner lets the running cycle finish before it closes the browser under it. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+function journeysFor(args: RunArgs): Journey[] {
+  const unknown = args.journeys.filter((id) => !JOURNEYS.some((j) => j.id === id));
+  if (unknown.length) throw new UserFacingError(`--journey ${unknown.join(',')}: unknown (known: ${JOURNEYS.map((j) => j.id).join(', ')})`);
+  return selectJourneys(args.project, args.journeys);
+}
+
+function targetSpecs(args: RunArgs, config: SuiteConfig): TargetSpec[] {
+  if (args.targets.length > 0) return args.targets;
+  return config.baseUrl ? [{ name: config.targetName, baseUrl: config.baseUrl }] : [];
+}
+
+/** `synthetics run`: config → targets → journeys → sinks. */
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
   const overrides: Record<string, string> = {};
   if (args.baseUrl) overrides.BASE_URL = args.baseUrl;
   if (args.results) overrides.RESULTS_DIR = args.results;
   const config = loadConfig(loadEnv(), overrides);
-  const unknown = args.journeys.filter((id) => !JOURNEYS.some((j) => j.id === id));
-  if (unknown.length) throw new UserFacingError(`--journey ${unknown.join(',')}: unknown (known: ${JOURNEYS.map((j) => j.id).join(', ')})`);
-  const journeys = selectJourneys(args.project, args.journeys);
+  const intervalMs = args.every === undefined ? undefined : args.every === '' ? config.runIntervalMs : parseDuration(args.every);
+  if (args.every !== undefined && (intervalMs === undefined || intervalMs < 100)) {
+    throw new UserFacingError(`--every "${args.every}": must be a duration of at least 100ms, like 60s or 5m`);
+  }
+  const journeys = journeysFor(args);
   const suite = new Suite(config);
   if (journeys.some((j) => j.kind === 'browser')) suite.checkBrowser();
 
+  const specs = targetSpecs(args, config);
   let sandbox: { url: string; close(): Promise<void> } | undefined;
-  const specs: TargetSpec[] = args.targets.length > 0
-    ? args.targets
-    : config.baseUrl
-      ? [{ name: config.targetName, baseUrl: config.baseUrl }]
-      : [];
   if (specs.length === 0) {
     sandbox = await startEmbeddedSandbox();
     log(`no BASE_URL: targeting the embedded sandbox at ${sandbox.url}`);
     specs.push({ name: config.targetName, baseUrl: sandbox.url, sandbox: true });
   }
 
+  const locks: Array<{ release(): Promise<void> }> = [];
+  const lockDir = join(config.resultsDir, 'locks');
   const store = new NdjsonResultStore(config.resultsDir);
   try {
-    const results: JourneyResult[] = [];
+    const runs: TargetRun[] = [];
     for (const spec of specs) {
-      const session = await suite.open(spec);
-      const cycle = await runCycle(session, journeys);
-      results.push(...cycle);
-      if (specs.length > 1) console.log(`\ntarget ${spec.name} (${session.target.baseUrl})`);
-      console.log(formatTable(cycle));
+      const lock = await acquireLock(lockDir, `${config.runnerId}--${spec.name}`);
+      if ('heldBy' in lock) {
+        const message = `target ${spec.name}: another run (pid ${lock.heldBy}) is still going; skipped`;
+        if (intervalMs !== undefined) throw new UserFacingError(message);
+        log(message);
+        continue;
+      }
+      locks.push(lock);
+      runs.push(new TargetRun(await suite.open(spec), journeys, store, intervalMs === undefined ? 'cron' : 'loop'));
     }
-    await store.write(results).catch((e: Error) => log(`results store: write failed (${e.message})`));
-    return results.every((r) => r.outcome !== 'failed') ? 0 : 1;
+    if (intervalMs === undefined) return await runOnce(runs);
+    return await runForever(runs, intervalMs, args.cycles, suite);
   } finally {
     await suite.close();
+    await Promise.allSettled(locks.map((l) => l.release()));
     await sandbox?.close();
   }
+}
+
+async function runOnce(runs: TargetRun[]): Promise<number> {
+  const results: JourneyResult[] = [];
+  for (const run of runs) {
+    const cycle = await run.cycle();
+    results.push(...cycle.results);
+    if (runs.length > 1) console.log(`\ntarget ${run.session.target.name} (${run.session.target.baseUrl})`);
+    console.log(formatTable(cycle.results));
+  }
+  return results.every((r) => r.outcome !== 'failed') ? 0 : 1;
+}
+
+async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, suite: Suite): Promise<number> {
+  const scheduler = new Scheduler(runs, { intervalMs, maxCycles });
+  let forced: NodeJS.Timeout | undefined;
+  const onSignal = (signal: string) => {
+    log(`${signal}: finishing the running cycle, then a final push`);
+    scheduler.stop();
+    // A cycle stuck past the grace is cut short: closing the browser and contexts fails its journeys fast.
+    forced ??= setTimeout(() => void suite.close(), SHUTDOWN_GRACE_MS);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  log(`running ${runs.map((r) => r.session.target.name).join(', ')} every ${intervalMs} ms`);
+  try {
+    await scheduler.run();
+  } finally {
+    clearTimeout(forced);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await Promise.allSettled(runs.map((r) => r.markStopped()));
+    log(`stopped after ${scheduler.cycles} cycle(s)`);
+  }
+  return 0;
 }

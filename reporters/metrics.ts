@@ -1,0 +1,123 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JourneyResult, RunLabels } from '../src/core/records.ts';
+
+/**
+ * Request-latency buckets, in seconds: 5 ms to 5 s, with an edge at every latency threshold of the
+ * canary runbook (120, 130, 150, 160, 350 ms) so threshold ratios read from the histogram are exact.
+ */
+export const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.12, 0.13, 0.15, 0.16, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2, 2.5, 5];
+export const JOURNEY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60];
+
+const BASE = ['target', 'canary', 'region', 'device', 'cohort', 'build_id', 'git_sha'] as const;
+const JOURNEY = [...BASE, 'journey'] as const;
+const REQUEST = [...JOURNEY, 'step', 'path', 'method', 'status_class'] as const;
+
+const statusClass = (status: number) => (status === 0 ? 'none' : `${Math.floor(status / 100)}xx`);
+
+/**
+ * The metrics of one target as this runner saw them. One registry per target, because the
+ * Pushgateway group (runner × target) is replaced whole on every push.
+ */
+export class TargetMetrics {
+  readonly registry = new Registry();
+  private readonly requestDuration = new Histogram({
+    name: 'synthetic_request_duration_seconds',
+    help: 'Latency of synthetic calls, first attempts only (retries are in synthetic_retry_request_duration_seconds).',
+    labelNames: REQUEST, buckets: REQUEST_BUCKETS, registers: [this.registry],
+  });
+  private readonly retryRequestDuration = new Histogram({
+    name: 'synthetic_retry_request_duration_seconds',
+    help: 'Latency of synthetic calls made by retry attempts, kept apart so retries never hide slowness.',
+    labelNames: REQUEST, buckets: REQUEST_BUCKETS, registers: [this.registry],
+  });
+  private readonly journeyDuration = new Histogram({
+    name: 'synthetic_journey_duration_seconds',
+    help: 'Wall time of a journey run, all attempts and backoff included.',
+    labelNames: JOURNEY, buckets: JOURNEY_BUCKETS, registers: [this.registry],
+  });
+  private readonly journeySuccess = new Gauge({
+    name: 'synthetic_journey_success',
+    help: '1 when the journey passed in the last cycle (first time or on retry), 0 when it failed.',
+    labelNames: JOURNEY, registers: [this.registry],
+  });
+  private readonly journeyAttempts = new Gauge({
+    name: 'synthetic_journey_attempts',
+    help: 'Attempts the journey took in the last cycle (1 = passed first time).',
+    labelNames: JOURNEY, registers: [this.registry],
+  });
+  private readonly journeyRuns = new Counter({
+    name: 'synthetic_journey_runs_total',
+    help: 'Journey runs by outcome: passed (first attempt), flaky (passed on retry), failed.',
+    labelNames: [...JOURNEY, 'outcome'], registers: [this.registry],
+  });
+  private readonly consecutiveFailures = new Gauge({
+    name: 'synthetic_consecutive_failures',
+    help: 'Consecutive cycles in which the journey failed (0 after a pass).',
+    labelNames: JOURNEY, registers: [this.registry],
+  });
+  private readonly schemaFailures = new Counter({
+    name: 'synthetic_schema_failures_total',
+    help: 'Responses that broke their JSON Schema.',
+    labelNames: [...JOURNEY, 'path', 'method'], registers: [this.registry],
+  });
+  private readonly budgetBreaches = new Counter({
+    name: 'synthetic_budget_breaches_total',
+    help: 'Calls slower than their latency budget.',
+    labelNames: [...JOURNEY, 'path', 'method'], registers: [this.registry],
+  });
+  private readonly lastCycle = new Gauge({
+    name: 'synthetic_last_cycle_timestamp_seconds',
+    help: 'Unix time the last cycle against this target ended: a stale value means a stopped runner.',
+    labelNames: ['target', 'canary', 'region'], registers: [this.registry],
+  });
+  readonly cyclesMissed = new Counter({
+    name: 'synthetic_cycles_missed_total',
+    help: 'Scheduled cycles skipped because the previous one was still running.',
+    labelNames: ['target', 'region'], registers: [this.registry],
+  });
+  readonly pushFailures = new Counter({
+    name: 'synthetic_push_failures_total',
+    help: 'Pushes to the Pushgateway that failed after their retries.',
+    labelNames: ['target', 'region'], registers: [this.registry],
+  });
+  readonly runnerUp = new Gauge({
+    name: 'synthetic_runner_up',
+    help: '1 while the runner is cycling; 0 pushed by a clean shutdown.',
+    labelNames: ['target', 'region'], registers: [this.registry],
+  });
+
+  constructor(readonly target: string, readonly region: string) {
+    // Zero the runner-level counters so they exist (and rate() works) before the first event.
+    this.cyclesMissed.inc({ target, region }, 0);
+    this.pushFailures.inc({ target, region }, 0);
+  }
+
+  /** Adds one cycle's results; gauges describe this cycle only, counters and histograms accumulate. */
+  record(results: JourneyResult[], consecutive: (r: JourneyResult) => number, endedAt = Date.now()): void {
+    // A gauge series of a build the target no longer serves must not linger with its last value.
+    this.journeySuccess.reset();
+    this.journeyAttempts.reset();
+    this.consecutiveFailures.reset();
+    let labels: RunLabels | undefined;
+    for (const r of results) {
+      labels = r.labels;
+      const jl = { ...r.labels, journey: r.journey };
+      this.journeySuccess.set(jl, r.outcome === 'failed' ? 0 : 1);
+      this.journeyAttempts.set(jl, r.attempts.length);
+      this.consecutiveFailures.set(jl, consecutive(r));
+      this.journeyRuns.inc({ ...jl, outcome: r.outcome });
+      this.journeyDuration.observe(jl, r.durationMs / 1000);
+      for (const a of r.attempts) {
+        const histogram = a.attempt === 1 ? this.requestDuration : this.retryRequestDuration;
+        for (const c of a.calls) {
+          const cl = { ...jl, path: c.route, method: c.method };
+          histogram.observe({ ...cl, step: c.step, status_class: statusClass(c.status) }, c.durationMs / 1000);
+          if (c.schemaOutcome === 'fail') this.schemaFailures.inc(cl);
+          if (c.overBudget) this.budgetBreaches.inc(cl);
+        }
+      }
+    }
+    if (labels) this.lastCycle.set({ target: labels.target, canary: labels.canary, region: labels.region }, endedAt / 1000);
+    this.runnerUp.set({ target: this.target, region: this.region }, 1);
+  }
+}
