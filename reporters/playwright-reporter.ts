@@ -5,6 +5,7 @@ import { outcomeOf, type JourneyResult } from '../src/core/records.ts';
 import { NdjsonResultStore } from './ndjson-store.ts';
 import type { ResultSink } from './sink.ts';
 import { formatTable } from './table.ts';
+import { firstAttemptCalls, formatLatencies, routeLatencies } from './latency.ts';
 
 /**
  * Feeds Playwright Test runs into the same sinks as the runner: each test attempt attaches its
@@ -39,7 +40,7 @@ export default class SyntheticsReporter implements Reporter {
     // A rejected onEnd turns a green Playwright run red: every sink failure is caught and said.
     const results = [...this.byTest.values()];
     if (results.length === 0) return;
-    process.stdout.write(`\n${formatTable(results)}\n`);
+    process.stdout.write(`\n${formatTable(results)}\n\nlatency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}\n`);
     let sinks: ResultSink[] = [];
     try {
       const config = loadConfig();

@@ -4,6 +4,7 @@ import { UserFacingError } from '../core/errors.ts';
 export const USAGE = `usage:
   synthetics run --once [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]
   synthetics run --every 60s [--target NAME=URL ...] [--project ...] [--journey ...] [--results DIR]
+  synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]   latency percentiles from the results store
   synthetics sandbox [--port N] [--host 127.0.0.1]
   synthetics journeys                 list the journeys
 Configuration comes from the environment and .env (see .env.example).`;

@@ -5,6 +5,7 @@ import { scrub } from '../core/scrub.ts';
 import { JOURNEYS } from '../../journeys/index.ts';
 import { USAGE } from './args.ts';
 import { runCommand } from './run.ts';
+import { reportCommand } from './report.ts';
 
 async function sandboxCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
@@ -27,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return runCommand(rest);
+    case 'report':
+      return reportCommand(rest);
     case 'sandbox':
       return sandboxCommand(rest);
     case 'journeys':

@@ -8,6 +8,7 @@ import { JOURNEYS, selectJourneys } from '../../journeys/index.ts';
 import type { Journey } from '../../journeys/journey.ts';
 import { NdjsonResultStore } from '../../reporters/ndjson-store.ts';
 import { formatTable } from '../../reporters/table.ts';
+import { firstAttemptCalls, formatLatencies, routeLatencies } from '../../reporters/latency.ts';
 import { startEmbeddedSandbox } from '../runner/embedded-sandbox.ts';
 import { acquireLock } from '../runner/lock.ts';
 import { Scheduler } from '../runner/scheduler.ts';
@@ -86,6 +87,7 @@ async function runOnce(runs: TargetRun[]): Promise<number> {
     if (runs.length > 1) console.log(`\ntarget ${run.session.target.name} (${run.session.target.baseUrl})`);
     console.log(formatTable(cycle.results));
   }
+  console.log(`\nlatency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}`);
   return results.every((r) => r.outcome !== 'failed') ? 0 : 1;
 }
 

@@ -114,13 +114,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
   const validate = strictAjv().compile(schema);
   if (!validate(parsed)) {
     for (const err of validate.errors ?? []) {
+      if (err.keyword === 'propertyNames') continue; // its cause is reported on its own, with the name
       const key = err.instancePath.split('/')[1] ?? '';
       const spec = CONFIG_KEYS.find((k) => k.key === key);
       if (!spec) continue;
-      const where = err.instancePath.split('/').slice(2).join('.');
-      problems.push(
-        `config ${describe(spec, rawOf(key) ?? spec.default)}: ${where ? `${where} ` : ''}${err.message} (e.g. ${spec.key}=${spec.example}; ${spec.meaning})`,
-      );
+      const inner = err.instancePath.split('/').slice(2).join('.');
+      const where = err.propertyName ? `key "${err.propertyName}" ` : inner ? (spec.kind === 'list' ? `item ${Number(inner) + 1} ` : `${inner} `) : '';
+      const what = err.keyword === 'enum' ? `must be one of ${(err.params.allowedValues as unknown[]).join(', ')}` : err.message;
+      problems.push(`config ${describe(spec, rawOf(key) ?? spec.default)}: ${where}${what} (e.g. ${spec.key}=${spec.example})`);
     }
   }
 

@@ -8,7 +8,7 @@ export function nextTick(now: number, intervalMs: number): number {
 
 /** Ticks skipped by a cycle that started at `start` and ended at `end`. */
 export function missedTicks(start: number, end: number, intervalMs: number): number {
-  return Math.max(0, Math.floor(end / intervalMs) - Math.floor(start / intervalMs) - 1);
+  return Math.max(0, Math.floor(end / intervalMs) - Math.floor(start / intervalMs));
 }
 
 export interface SchedulerOptions {
