@@ -43,6 +43,11 @@ export class Sessions {
     return session;
   }
 
+  /** Every live session id and CSRF token (the leak test greps a run's output for them). */
+  secrets(): string[] {
+    return [...this.sessions.values()].flatMap((s) => [s.id, s.csrfToken]);
+  }
+
   destroy(id: string): void {
     this.sessions.delete(id);
   }

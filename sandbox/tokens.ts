@@ -75,6 +75,11 @@ export class Tokens {
     return token;
   }
 
+  /** Every refresh token still on record (the leak test greps a run's output for them). */
+  refreshTokens(): string[] {
+    return [...this.refresh.keys()];
+  }
+
   /** Spends a refresh token: it never works a second time. */
   redeemRefresh(token: string, nowMs = Date.now()): RefreshResult {
     const record = this.refresh.get(token);

@@ -89,6 +89,18 @@ export function controlRouter(deps: Deps): Router {
     });
   });
 
+  // Everything secret the sandbox handed out (access tokens are JWTs and found by pattern):
+  // a test greps every file a run wrote for these. Only the sandbox has this, never the middleware.
+  r.get('/issued-secrets', (_req, res) => {
+    const { store } = deps;
+    res.json({
+      refreshTokens: deps.tokens.refreshTokens(),
+      sessionSecrets: deps.sessions.secrets(),
+      checkoutSecrets: [...store.checkouts.values()].flatMap((c) => [c.nonce, c.clientToken]),
+      emails: [...store.users.values()].map((u) => u.email),
+    });
+  });
+
   r.use(() => {
     throw notFound('Sandbox control endpoint');
   });

@@ -1,14 +1,20 @@
 // Schema drift injected into JSON bodies: the suite's contract checks must
 // notice a field that vanished or changed type, and this is how to prove it.
 
-export type DriftSpec = { kind: 'drop' | 'type'; path: string[] };
+// `set:<field>=<text>` keeps the shape but changes a value (e.g. `set:mode=live`): what a
+// schema cannot catch and a journey's own check must.
+export type DriftSpec = { kind: 'drop' | 'type' | 'set'; path: string[]; value?: string };
 
-export const DRIFT_PATTERN = /^(drop|type):[^.\s]+(\.[^.\s]+)*$/;
+export const DRIFT_PATTERN = /^((drop|type):[^.\s=]+(\.[^.\s=]+)*|set:[^.\s=]+(\.[^.\s=]+)*=\S*)$/;
 
 export function parseDrift(spec: string): DriftSpec | undefined {
   if (!DRIFT_PATTERN.test(spec)) return undefined;
   const colon = spec.indexOf(':');
-  return { kind: spec.slice(0, colon) as DriftSpec['kind'], path: spec.slice(colon + 1).split('.') };
+  const kind = spec.slice(0, colon) as DriftSpec['kind'];
+  const rest = spec.slice(colon + 1);
+  if (kind !== 'set') return { kind, path: rest.split('.') };
+  const eq = rest.indexOf('=');
+  return { kind, path: rest.slice(0, eq).split('.'), value: rest.slice(eq + 1) };
 }
 
 /** Returns a drifted copy; the original (possibly a store record) is never touched. */
@@ -30,11 +36,11 @@ function driftOne(root: unknown, spec: DriftSpec): void {
   if (Array.isArray(container)) {
     const index = Number(last);
     if (spec.kind === 'drop') container.splice(index, 1);
-    else container[index] = changeType(container[index]);
+    else container[index] = spec.kind === 'set' ? spec.value : changeType(container[index]);
   } else if (container !== null && typeof container === 'object') {
     const record = container as Record<string, unknown>;
     if (spec.kind === 'drop') delete record[last];
-    else record[last] = changeType(record[last]);
+    else record[last] = spec.kind === 'set' ? spec.value : changeType(record[last]);
   }
 }
 

@@ -36,7 +36,7 @@ const SPEC: Record<string, Rule> = {
   latencyMs: optional(integer({ min: 0, max: 60_000 })),
   status: optional(integer({ min: 400, max: 599 })),
   rate: optional(number({ min: 0, max: 1 })),
-  drift: optional(string({ pattern: DRIFT_PATTERN, patternHint: 'must be "drop:<field>" or "type:<field>" (dotted paths allowed)' })),
+  drift: optional(string({ pattern: DRIFT_PATTERN, patternHint: 'must be "drop:<field>", "type:<field>" or "set:<field>=<text>" (dotted paths allowed)' })),
   count: optional(integer({ min: 1 })),
 };
 

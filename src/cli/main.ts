@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, loadEnv } from '../config/load.ts';
 import { UserFacingError } from '../core/errors.ts';
 import { scrub } from '../core/scrub.ts';
+import { log } from '../core/log.ts';
 import { JOURNEYS } from '../../journeys/index.ts';
 import { USAGE } from './args.ts';
 import { runCommand } from './run.ts';
@@ -49,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
       throw new UserFacingError(`unknown command "${command}"\n${USAGE}`);
   }
 }
+
+// A stray rejection inside a journey's browser callbacks must never take the runner down.
+process.on('unhandledRejection', (e) => log(`unhandled rejection: ${String((e as Error)?.message ?? e).split('\n')[0]}`));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -36,7 +36,7 @@ test('every problem is reported at once, not just the first', () => {
   assert.ok(problems.some((p) => p.startsWith('config RETRIES="99": must be <= 10')));
   assert.ok(problems.some((p) => p.startsWith('config RUN_INTERVAL="soon": must be a duration')));
   assert.ok(problems.includes('config DEVICES="desktop,tablet": item 2 must be one of desktop, mobile (e.g. DEVICES=desktop,mobile)'));
-  assert.ok(problems.some((p) => p.startsWith('config LATENCY_BUDGETS={"/api/x": 10}: key "/api/x" must match pattern')));
+  assert.ok(problems.some((p) => p.startsWith('config LATENCY_BUDGETS="{"/api/x": 10}": key "/api/x" must match pattern')));
 });
 
 test('a URL without a scheme is refused', () => {
