@@ -32,6 +32,7 @@ export default defineConfig({
     ['list'],
     ['html', { open: 'never', outputFolder: env.PW_HTML_DIR ?? 'playwright-report' }],
     ['./reporters/playwright-reporter.ts'],
+    ...(env.PW_JSON_FILE ? [['json', { outputFile: env.PW_JSON_FILE }] as ['json', { outputFile: string }]] : []),
   ],
   use: { trace: 'off', video: 'off', screenshot: 'off' },
   projects: [

@@ -60,7 +60,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     const runs: TargetRun[] = [];
     for (const spec of specs) {
-      const lock = await acquireLock(lockDir, `${config.runnerId}--${spec.name}`);
+      // A results dir refusing writes is a sink failure (each cycle logs it), not a reason to stop watching.
+      const lock = await acquireLock(lockDir, `${config.runnerId}--${spec.name}`).catch((e: Error) => {
+        log(`lock ${lockDir}: cannot be taken (${e.message.split('\n')[0]}); running without it`);
+        return { release: async () => undefined };
+      });
       if ('heldBy' in lock) {
         const message = `target ${spec.name}: another run (pid ${lock.heldBy}) is still going; skipped`;
         if (intervalMs !== undefined) throw new UserFacingError(message);

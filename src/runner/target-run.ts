@@ -26,6 +26,7 @@ export class TargetRun {
   consecutive = new ConsecutiveFailures();
   private cronState?: CronState;
   private readonly statePath: string;
+  private cycles = 0;
 
   constructor(
     readonly session: WarmSession,
@@ -55,6 +56,7 @@ export class TargetRun {
       this.cronState = await loadCronState(this.statePath);
       this.consecutive = new ConsecutiveFailures(this.cronState.consecutive);
     }
+    if (this.cycles++ > 0) await this.renewRequestContext();
     const results = await runCycle(this.session, this.journeys);
     this.consecutive.update(results);
     this.metrics.record(results, this.consecutive.of);
@@ -67,6 +69,22 @@ export class TargetRun {
     );
     const pushed = await this.publish();
     return { results, pushed, stored };
+  }
+
+  /**
+   * Playwright keeps every response body (and its request log) of a request context until the
+   * context is disposed: one warm context for the life of the runner grows ~130 KB a cycle. Each
+   * cycle after the first gets a fresh one; the old one is disposed.
+   */
+  private async renewRequestContext(): Promise<void> {
+    const old = this.session.request;
+    try {
+      this.session.request = await this.session.newRequestContext();
+    } catch (e) {
+      log(`target ${this.session.target.name}: new request context failed (${(e as Error).message.split('\n')[0]}); keeping the old one`);
+      return;
+    }
+    await old.dispose().catch(() => undefined);
   }
 
   /** Pushes the full state (PUT replaces the group); in cron mode also saves it for the next run. */
