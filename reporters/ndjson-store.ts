@@ -16,9 +16,10 @@ export function resultsFileFor(dir: string, at: Date): string {
 export function toLines(results: JourneyResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    const { attempts, ...journey } = r;
+    const { attempts, labels, ...journey } = r;
+    // Labels flat, as on call lines: every consumer filters both kinds of line the same way.
     lines.push(JSON.stringify({
-      type: 'journey', ...journey,
+      type: 'journey', ...journey, ...labels,
       attempts: attempts.map(({ calls: _calls, ...a }) => a),
     }));
     for (const a of attempts) {

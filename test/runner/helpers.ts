@@ -55,21 +55,25 @@ export function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** SIGKILLs a process and its descendants (unless it has exited) and waits for its exit. */
+export async function killTree(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const tree = descendants(child.pid);
+  const exited = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  killQuietly(child.pid, 'SIGKILL');
+  for (const pid of tree) killQuietly(pid, 'SIGKILL');
+  await exited;
+}
+
 /** SIGKILLs every registered process still running, and its descendants. */
 export async function cleanupProcesses(): Promise<void> {
-  for (const child of [...started]) {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
-    const tree = descendants(child.pid);
-    killQuietly(child.pid, 'SIGKILL');
-    for (const pid of tree) killQuietly(pid, 'SIGKILL');
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+  for (const child of [...started]) await killTree(child);
   started.clear();
 }
 
