@@ -25,8 +25,9 @@ export function routeLatencies(calls: Iterable<Pick<CallRecord, 'method' | 'rout
     .sort((a, b) => a.route.localeCompare(b.route));
 }
 
+/** Calls of first attempts that got an answer: a refused connection has no latency to speak of. */
 export function firstAttemptCalls(results: JourneyResult[]): CallRecord[] {
-  return results.flatMap((r) => r.attempts.filter((a) => a.attempt === 1).flatMap((a) => a.calls));
+  return results.flatMap((r) => r.attempts.filter((a) => a.attempt === 1).flatMap((a) => a.calls)).filter((c) => c.status > 0);
 }
 
 export function formatLatencies(rows: RouteLatency[]): string {

@@ -20,7 +20,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   }
   const calls: StoredCall[] = [];
   for await (const call of readCalls(config.resultsDir, since)) {
-    if (!call.retry && call.source === 'api' && (!values.target || call.target === values.target)) calls.push(call);
+    if (!call.retry && call.status > 0 && call.source === 'api' && (!values.target || call.target === values.target)) calls.push(call);
   }
   const rows = routeLatencies(calls);
   console.log(values.json ? JSON.stringify(rows) : formatLatencies(rows));
