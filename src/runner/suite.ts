@@ -28,7 +28,7 @@ export class Suite {
       // The runner owns SIGTERM/SIGINT (finish the cycle, final push, close): Playwright's own
       // handlers would close the browser under the running cycle, and on SIGINT exit 130 at once.
       const launching = chromium.launch({
-        executablePath: findChromium(this.config.chromiumPath), args: CHROMIUM_ARGS,
+        executablePath: findChromium(this.config.chromiumPath), args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false,
       });
       this.browserPromise = launching;
       launching.then(
