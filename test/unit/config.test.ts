@@ -73,7 +73,7 @@ test('the target named canary is labelled canary', () => {
 test('.env.example documents exactly the config keys', () => {
   const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
   const keys = [...text.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
-  assert.deepEqual(keys.sort(), CONFIG_KEYS.map((k) => k.key).sort());
+  assert.deepEqual(keys.sort(), CONFIG_KEYS.map((k) => k.key).sort(), 'regenerate: npx tsx scripts/gen-env-example.ts > .env.example');
   for (const k of CONFIG_KEYS) assert.ok(text.includes(k.meaning.slice(0, 30)), `${k.key} has its meaning in .env.example`);
   // It must load as-is (QA copies it to .env to run against a local sandbox).
   const env = Object.fromEntries([...text.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
