@@ -14,7 +14,7 @@ after(async () => {
 /** One run of the named journeys; returns the exit code and the last journey line per journey. */
 async function run(journeys: string[], project = 'api') {
   const results = tempDir('faults-');
-  const res = await runCli(['run', '--once', '--project', project, '--journey', journeys.join(',')], baseEnv({ ...sandboxEnv(sb.url), RESULTS_DIR: results }));
+  const res = await runCli(['run', '--once', '--project', project, '--journey', journeys.join(',')], baseEnv({ ...sandboxEnv(sb.url), RESULTS_DIR: results, CRITICAL_BUDGET_MS: '150' }));
   const lines = readResults(results).filter((l) => l.type === 'journey');
   return { ...res, reasons: Object.fromEntries(lines.map((l) => [l.journey as string, String(l.reason ?? '')])) };
 }
