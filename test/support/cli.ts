@@ -34,21 +34,26 @@ export function tempDir(prefix = 'synthetics-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Runs `synthetics ARGS` from a scratch cwd (so no .env of the checkout is read) and collects output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs node with `argv` and collects its output (async: the sandbox may live in this very process). */
+function runNode(argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? tempDir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `synthetics ARGS` from a scratch cwd (so no .env of the checkout is read). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runNode([BIN, ...args], env, opts.cwd ?? tempDir(), opts.timeoutMs ?? 180_000);
 }
 
 /** Starts a long-running `synthetics` process; the caller stops it. */
@@ -78,19 +83,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** Runs Playwright Test on the project's specs (async: the sandbox may live in this very process). */
+/** Runs Playwright Test on the project's specs. */
 export function runPlaywright(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules/@playwright/test/cli.js'), 'test', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode([join(ROOT, 'node_modules/@playwright/test/cli.js'), 'test', ...args], env, ROOT, timeoutMs);
 }
