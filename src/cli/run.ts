@@ -104,8 +104,15 @@ async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: numb
     // A cycle stuck past the grace is cut short: closing the browser and contexts fails its journeys fast.
     forced ??= setTimeout(() => void suite.close(), SHUTDOWN_GRACE_MS);
   };
+  // A cycle awaiting a promise that never settles, with no timer or socket left, drains the event
+  // loop: Node would exit 0 mid-cycle, silently, with runner_up still 1. Make that loud and non-zero.
+  const onDrained = () => {
+    log(`cycle ${scheduler.cycles} never finished and nothing is left to wait for: the runner is stuck; exiting`);
+    process.exit(70);
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('beforeExit', onDrained);
   log(`running ${runs.map((r) => r.session.target.name).join(', ')} every ${intervalMs} ms`);
   try {
     await scheduler.run();
@@ -113,6 +120,7 @@ async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: numb
     clearTimeout(forced);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('beforeExit', onDrained);
     await Promise.allSettled(runs.map((r) => r.markStopped()));
     log(`stopped after ${scheduler.cycles} cycle(s)`);
   }

@@ -42,14 +42,37 @@ async function attemptOnce(journey: Journey, session: WarmSession, device: strin
   };
   if (journey.kind === 'api') return runAttempt(journey, base);
   if (!session.browser) throw new Error('browser journeys need a browser');
-  const browser = await session.browser();
-  const context = await browser.newContext({ ...devices[DEVICE_PROFILES[device as DeviceName]], ...BROWSER_CONTEXT_DEFAULTS });
+  const browser = session.browser;
+  // The page setup runs before runAttempt's hung-journey timer, and a browser killed during it can
+  // leave newPage() pending forever (measured: Playwright 1.65, Chromium killed ~80 ms into an
+  // attempt): with no timer alive either, the runner's event loop drained and it exited 0 mid-cycle.
+  const setup = (async () => {
+    const context = await (await browser()).newContext({ ...devices[DEVICE_PROFILES[device as DeviceName]], ...BROWSER_CONTEXT_DEFAULTS });
+    try {
+      return { context, page: await context.newPage() };
+    } catch (e) {
+      await context.close().catch(() => undefined);
+      throw e;
+    }
+  })();
+  const { context, page } = await withTimeout(setup, session.config.journeyTimeoutMs, `browser setup hung: no page after ${session.config.journeyTimeoutMs} ms`)
+    .catch((e: unknown) => {
+      void setup.then(({ context: late }) => late.close(), () => undefined).catch(() => undefined);
+      throw e;
+    });
   try {
-    const page = await context.newPage();
     return await runAttempt(journey, { ...base, browser: { context, page, device } });
   } finally {
     await context.close().catch(() => undefined);
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -126,29 +126,35 @@ describe('the runner keeps cycling and says what happened', () => {
     await stopCleanly(r);
   });
 
-  test('browser crash: Chromium killed after a green cycle, later cycles pass on a relaunched browser', { timeout: 120_000 }, async (t) => {
-    const { r } = runner(t, ['--project', 'browser', '--journey', 'provider-browser', '--target', `canary=${sb!.url}`], { DEVICES: 'desktop' });
-    const [green] = await r.waitForCycles(1, 60_000, (c) => c.failed === 0 && c.passed === 1);
-    const before = new Set(descendants(r.child.pid!));
-    assert.ok(before.size > 0, 'the runner has no Chromium processes to kill');
-    const lastBeforeKill = Math.max(...r.cycles().map((c) => c.n));
-    for (const pid of before) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
+  // Killed between cycles, and ~80 ms into a cycle, while it sets its page up: a kill there used
+  // to leave newPage() pending forever and the runner exited 0, silently, mid-cycle.
+  for (const when of ['between cycles', 'during page setup'] as const) {
+    test(`browser crash ${when}: Chromium killed, later cycles pass on a relaunched browser`, { timeout: 120_000 }, async (t) => {
+      const { r } = runner(t, ['--project', 'browser', '--journey', 'provider-browser', '--target', `canary=${sb!.url}`], { DEVICES: 'desktop', JOURNEY_TIMEOUT_MS: '3000' });
+      await r.waitForCycles(2, 60_000, (c) => c.failed === 0 && c.passed === 1);
+      if (when === 'during page setup') {
+        const tick = Math.ceil(Date.now() / 1000) * 1000; // cycles start on whole seconds
+        await sleep(tick - Date.now() + 80);
       }
-    }
-    t.diagnostic(`killed ${before.size} Chromium processes after cycle ${lastBeforeKill} (first green: ${green!.n})`);
-    const after = await r.waitForCycles(2, 60_000, (c) => c.n > lastBeforeKill && c.failed === 0 && c.passed === 1);
-    const relaunched = descendants(r.child.pid!).filter((pid) => !before.has(pid));
-    assert.ok(relaunched.length > 0, 'no new Chromium process: the browser was not relaunched');
-    assert.ok(after.length >= 2);
-    for (const c of r.cycles().filter((c) => c.n > lastBeforeKill && c.failed > 0)) {
-      assert.match(c.reason ?? '', /closed|crash|disconnect/i, `a cycle hit by the crash says so: ${c.line}`);
-    }
-    await stopCleanly(r);
-  });
+      const before = new Set(descendants(r.child.pid!));
+      assert.ok(before.size > 0, 'the runner has no Chromium processes to kill');
+      const lastBeforeKill = Math.max(...r.cycles().map((c) => c.n));
+      for (const pid of before) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      const passing = await r.waitForCycles(2, 60_000, (c) => c.n > lastBeforeKill && c.failed === 0 && c.passed === 1);
+      const relaunched = descendants(r.child.pid!).filter((pid) => !before.has(pid));
+      assert.ok(relaunched.length > 0, 'no new Chromium process: the browser was not relaunched');
+      const hit = r.cycles().filter((c) => c.n > lastBeforeKill && c.n < passing[0]!.n);
+      for (const c of hit) assert.match(c.reason ?? '', /closed|crash|disconnect|hung/i, `a cycle hit by the crash says so: ${c.line}`);
+      t.diagnostic(`killed ${before.size} Chromium processes after cycle ${lastBeforeKill}; ${hit.map((c) => c.line.replace(/^\S+ /, '')).join(' | ') || 'no cycle failed'}`);
+      await stopCleanly(r);
+    });
+  }
 
   test('journey hung: it fails as "journey hung" after JOURNEY_TIMEOUT_MS and the next cycles come', { timeout: 60_000 }, async (t) => {
     await sb!.fault({ route: '/api/flags', latencyMs: 8_000 });
@@ -197,9 +203,10 @@ describe('a signal mid-cycle: the running cycle finishes, exit 0, the group is m
       const args = project === 'api' ? ['--project', 'api'] : ['--project', 'browser', '--journey', 'provider-browser'];
       const { r, runnerId } = runner(t, [...args, '--target', `canary=${sb!.url}`], { PUSHGATEWAY_URL: gateway!.url, DEVICES: 'desktop' });
       await r.waitForCycles(1, 60_000, (c) => c.failed === 0);
-      // Cycles start on whole seconds: signal 150 ms into the next one.
-      const tick = Math.ceil(Date.now() / 1000) * 1000;
-      await sleep(tick - Date.now() + 150);
+      // The next cycle has started when the sandbox sees its first request: signal 100 ms later.
+      await sb!.clearRequests();
+      await poll('the next cycle to start', async () => (await sb!.requests()).length > 0, 10_000, 20);
+      await sleep(100);
       const signalledAt = Date.now();
       r.child.kill(signal);
       const code = await Promise.race([r.exited, sleep(30_000).then(() => 'timeout' as const)]);
