@@ -1,7 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JourneyResult } from '../src/core/records.ts';
-import type { ResultSink } from './sink.ts';
 
 /** `results/synthetics-2026-11-23.ndjson`: a new file each UTC day, never rewritten. */
 export function resultsFileFor(dir: string, at: Date): string {
@@ -33,7 +32,7 @@ export function toLines(results: JourneyResult[]): string[] {
   return lines;
 }
 
-export class NdjsonResultStore implements ResultSink {
+export class NdjsonResultStore {
   readonly name = 'results store';
   constructor(readonly dir: string) {}
 

@@ -1,15 +1,16 @@
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { ATTEMPT_ATTACHMENT, type AttemptAttachment } from '../fixtures/test.ts';
-import { loadConfig } from '../src/config/load.ts';
+import { loadConfig, type SuiteConfig } from '../src/config/load.ts';
 import { outcomeOf, type JourneyResult } from '../src/core/records.ts';
 import { NdjsonResultStore } from './ndjson-store.ts';
-import type { ResultSink } from './sink.ts';
+import { MetricsPublisher } from './metrics-publisher.ts';
 import { formatTable } from './table.ts';
 import { firstAttemptCalls, formatLatencies, routeLatencies } from './latency.ts';
 
 /**
- * Feeds Playwright Test runs into the same sinks as the runner: each test attempt attaches its
- * record; retries of one test become the attempts of one journey result.
+ * Feeds Playwright Test runs into the same sinks as the runner (table, results store, metrics):
+ * each test attempt attaches its record; retries of one test become the attempts of one journey
+ * result.
  */
 export default class SyntheticsReporter implements Reporter {
   private readonly byTest = new Map<string, JourneyResult>();
@@ -41,15 +42,21 @@ export default class SyntheticsReporter implements Reporter {
     const results = [...this.byTest.values()];
     if (results.length === 0) return;
     process.stdout.write(`\n${formatTable(results)}\n\nlatency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}\n`);
-    let sinks: ResultSink[] = [];
+    let config: SuiteConfig;
     try {
-      const config = loadConfig();
-      sinks = [new NdjsonResultStore(config.resultsDir)];
+      config = loadConfig();
     } catch (e) {
       process.stderr.write(`synthetics reporter: ${(e as Error).message}\n`);
+      return;
     }
-    for (const sink of sinks) {
-      await sink.write(results).catch((e: Error) => process.stderr.write(`synthetics reporter: ${sink.name}: ${e.message}\n`));
+    await new NdjsonResultStore(config.resultsDir).write(results)
+      .catch((e: Error) => process.stderr.write(`synthetics reporter: results store: ${e.message}\n`));
+    // A Playwright run is a new process, like a cron run: its metrics carry the earlier runs' state.
+    for (const target of new Set(results.map((r) => r.labels.target))) {
+      const publisher = new MetricsPublisher(config, target, 'cron');
+      await publisher.record(results.filter((r) => r.labels.target === target))
+        .then(() => publisher.publish())
+        .catch((e: Error) => process.stderr.write(`synthetics reporter: metrics: ${e.message}\n`));
     }
   }
 }

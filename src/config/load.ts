@@ -175,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
     routeMap: parsed.ROUTE_MAP as Record<string, string>,
     chromiumPath: parsed.CHROMIUM_PATH as string | undefined,
   };
-  for (const a of Object.values(config.accounts)) scrubber.addSecret(a?.password);
-  scrubber.addSecret(config.expiredToken);
+  for (const a of Object.values(config.accounts)) scrubber.addSecret(a?.password, true);
+  scrubber.addSecret(config.expiredToken, true);
   return config;
 }

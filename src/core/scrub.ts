@@ -12,17 +12,31 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/("?(?:password|passwd|secret|token|accessToken|refreshToken|clientToken|nonce|csrfToken|cookie|authorization)"?\s*[:=]\s*)("[^"]*"|[^\s,;&}]+)/gi, '$1[redacted]'],
 ];
 
+/** Tokens seen during a run: enough for every token of many cycles, bounded for a runner that lives for weeks. */
+const MAX_SEEN = 2000;
+
 export class Scrubber {
-  private readonly secrets = new Set<string>();
+  /** Configured credentials: kept for the life of the process. */
+  private readonly pinned = new Set<string>();
+  /** Tokens seen in traffic, oldest first; a token only matters while its attempt can still write. */
+  private readonly seen = new Set<string>();
 
   /** Registers a value that must never be written; short values are ignored (too many false hits). */
-  addSecret(value: string | undefined | null): void {
-    if (value && value.length >= 6) this.secrets.add(value);
+  addSecret(value: string | undefined | null, pin = false): void {
+    if (!value || value.length < 6 || this.pinned.has(value)) return;
+    if (pin) {
+      this.pinned.add(value);
+      return;
+    }
+    this.seen.delete(value);
+    this.seen.add(value);
+    if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.values().next().value!);
   }
 
   scrub(text: string): string {
     let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('[secret]');
+    for (const secret of this.pinned) out = out.split(secret).join('[secret]');
+    for (const secret of this.seen) out = out.split(secret).join('[secret]');
     for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
     return out;
   }

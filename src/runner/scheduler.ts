@@ -56,7 +56,7 @@ export class Scheduler {
       const missed = missedTicks(start, Date.now(), intervalMs);
       if (missed > 0) {
         log(`cycle ${this.cycles} took ${Date.now() - start} ms, longer than ${intervalMs} ms: ${missed} cycle(s) skipped`);
-        for (const run of this.runs) run.metrics.cyclesMissed.inc({ target: run.session.target.name, region: run.session.config.region }, missed);
+        for (const run of this.runs) run.publisher.countMissed(missed);
       }
       this.options.onCycle?.(this.cycles, this.runs);
     }

@@ -33,9 +33,9 @@ export async function resolveTarget(config: SuiteConfig, spec: TargetSpec): Prom
   if (!expiredToken) {
     // Only a sandbox answers this; a real deployment supplies SYNTH_EXPIRED_TOKEN.
     expiredToken = (await probeJson<{ token?: string }>(`${spec.baseUrl}/__sandbox/expired-token`))?.token;
-    scrubber.addSecret(expiredToken);
+    scrubber.addSecret(expiredToken, true);
   }
-  for (const a of Object.values(accounts)) scrubber.addSecret(a?.password);
+  for (const a of Object.values(accounts)) scrubber.addSecret(a?.password, true);
   const health = config.buildId && config.gitSha
     ? undefined
     : await probeJson<{ buildId?: unknown; gitSha?: unknown }>(`${spec.baseUrl}/health`);

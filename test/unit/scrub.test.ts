@@ -32,3 +32,12 @@ test('synthetic ids, schema hashes and route patterns survive', () => {
   const text = 'syn-a1b2c3d4e5f6-003 GET /api/scholarships/:id schema scholarship-detail 9f86d081884c';
   assert.equal(s.scrub(text), text);
 });
+
+test('seen tokens are bounded, oldest out first; configured credentials are never dropped', () => {
+  const s = new Scrubber();
+  s.addSecret('configured-password', true);
+  for (let i = 0; i < 2500; i++) s.addSecret(`token-number-${i}`);
+  assert.equal(s.scrub('token-number-2499'), '[secret]');
+  assert.equal(s.scrub('token-number-0 '), 'token-number-0 ', 'the oldest seen token was dropped');
+  assert.equal(s.scrub('configured-password'), '[secret]');
+});

@@ -1,0 +1,83 @@
+import type { Registry } from 'prom-client';
+import type { SuiteConfig } from '../src/config/load.ts';
+import { log } from '../src/core/log.ts';
+import type { JourneyResult } from '../src/core/records.ts';
+import { ConsecutiveFailures } from '../src/runner/consecutive.ts';
+import { combineWithState, cronStatePath, loadCronState, saveCronState, type CronState } from './cron-state.ts';
+import { TargetMetrics } from './metrics.ts';
+import { pushRegistry, type PushTarget } from './pushgateway.ts';
+
+/**
+ * One target's metrics as one process publishes them: consecutive failures, the prom-client
+ * registry and its Pushgateway group. `loop` (a long-running runner) keeps everything in memory;
+ * `cron` (a `run --once` or a Playwright run: a new process each time) carries the cumulative
+ * counters and the consecutive failures over in RESULTS_DIR. A failed push is one log line and a
+ * counter, never an error.
+ */
+export class MetricsPublisher {
+  readonly metrics: TargetMetrics;
+  consecutive = new ConsecutiveFailures();
+  private cronState?: CronState;
+  private readonly statePath: string;
+  private readonly labels: { target: string; region: string };
+
+  constructor(private readonly config: SuiteConfig, readonly target: string, private readonly mode: 'cron' | 'loop') {
+    this.metrics = new TargetMetrics(target, config.region);
+    this.statePath = cronStatePath(config.resultsDir, config.runnerId, target);
+    this.labels = { target, region: config.region };
+  }
+
+  get push(): PushTarget | undefined {
+    const { config } = this;
+    if (!config.pushgatewayUrl) return undefined;
+    return {
+      url: config.pushgatewayUrl,
+      job: config.pushJob,
+      groupings: { runner: config.runnerId, target: this.target },
+      timeoutMs: config.pushTimeoutMs,
+    };
+  }
+
+  /** Adds one cycle's results (cron mode first restores the earlier runs' state). */
+  async record(results: JourneyResult[]): Promise<void> {
+    if (this.mode === 'cron' && !this.cronState) {
+      this.cronState = await loadCronState(this.statePath);
+      this.consecutive = new ConsecutiveFailures(this.cronState.consecutive);
+    }
+    this.consecutive.update(results);
+    this.metrics.record(results, this.consecutive.of);
+  }
+
+  countMissed(cycles: number): void {
+    this.metrics.cyclesMissed.inc(this.labels, cycles);
+  }
+
+  /** Pushes the full state (PUT replaces the group); in cron mode also saves it for the next run. */
+  async publish(): Promise<boolean | undefined> {
+    const push = this.push;
+    let registry = await this.registryToPush();
+    let pushed: boolean | undefined;
+    if (push) {
+      pushed = await pushRegistry(registry, push);
+      if (!pushed) {
+        this.metrics.pushFailures.inc(this.labels);
+        registry = await this.registryToPush();
+      }
+    }
+    if (this.mode === 'cron') {
+      await saveCronState(this.statePath, registry, this.consecutive.toJSON()).catch((e: Error) =>
+        log(`cron state ${this.statePath}: save failed (${e.message}); counters restart next run`));
+    }
+    return pushed;
+  }
+
+  /** A clean shutdown marks the group: runner_up 0 and a last push, so a stopped runner never looks green. */
+  async markStopped(): Promise<void> {
+    this.metrics.runnerUp.set(this.labels, 0);
+    if (this.push) await pushRegistry(await this.registryToPush(), { ...this.push, retries: 1 });
+  }
+
+  private registryToPush(): Promise<Registry> | Registry {
+    return this.mode === 'cron' ? combineWithState(this.metrics.registry, this.cronState ?? { consecutive: {}, metrics: [] }) : this.metrics.registry;
+  }
+}
