@@ -5,7 +5,7 @@ import type { NdjsonResultStore } from '../../reporters/ndjson-store.ts';
 import { log } from '../core/log.ts';
 import type { JourneyResult } from '../core/records.ts';
 import type { WarmSession } from './execute.ts';
-import { runCycle } from './run-once.ts';
+import { runCycle } from './cycle.ts';
 
 export interface CycleSummary {
   results: JourneyResult[];
