@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { baseEnv, readResults, runCli, startCli, tempDir } from '../support/cli.ts';
+import { baseEnv, closedPort, readResults, runCli, startCli, tempDir } from '../support/cli.ts';
 import { sandboxEnv } from '../support/sandbox.ts';
 
 const STACK = /\n\s+at /;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('a bad config value is one line naming the key and the fix, exit 2, no stack', async () => {
   const res = await runCli(['run', '--once'], baseEnv({ RETRIES: 'many', RUN_INTERVAL: 'soon' }));

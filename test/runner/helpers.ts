@@ -2,7 +2,6 @@
 // that are always cleaned up, the runner's cycle lines, Pushgateway and Prometheus reads.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseExposition, type Sample } from '../../src/core/exposition.ts';
@@ -184,17 +183,7 @@ export async function poll<T>(what: string, probe: () => Promise<T | undefined |
 // ---------------------------------------------------------------------------------------------
 // Ports and services.
 
-/** A port nothing listens on (bound once on 127.0.0.1, then released). */
-export function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { closedPort } from '../support/cli.ts';
 
 export interface Services {
   dir: string;
