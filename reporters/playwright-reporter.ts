@@ -41,7 +41,7 @@ export default class SyntheticsReporter implements Reporter {
     // A rejected onEnd turns a green Playwright run red: every sink failure is caught and said.
     const results = [...this.byTest.values()];
     if (results.length === 0) return;
-    process.stdout.write(`\n${formatTable(results)}\n\nlatency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}\n`);
+    process.stdout.write(`\n${formatTable(results)}\n\nAPI latency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}\n`);
     let config: SuiteConfig;
     try {
       config = loadConfig();
