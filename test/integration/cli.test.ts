@@ -60,11 +60,11 @@ test('usage mistakes are one line too', async () => {
 });
 
 test('with no URL, run --once starts the embedded sandbox and passes', { timeout: 120_000 }, async () => {
-  const res = await runCli(['run', '--once', '--project', 'api'], baseEnv({ RESULTS_DIR: tempDir('embedded-'), CRITICAL_BUDGET_MS: '150' }));
+  const res = await runCli(['run', '--once', '--project', 'api'], baseEnv({ RESULTS_DIR: tempDir('embedded-'), CRITICAL_BUDGET_MS: '1234' }));
   assert.equal(res.code, 0, res.stdout + res.stderr);
   assert.match(res.stderr, /no BASE_URL: targeting the embedded sandbox at http:\/\/127\.0\.0\.1:\d+/);
   assert.match(res.stdout, /7 of 7 journeys passed, 0 failed/);
-  assert.match(res.stdout, /GET \/api\/scholarships\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+150\s+0$/m);
+  assert.match(res.stdout, /GET \/api\/scholarships\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+1234\s+0$/m);
 });
 
 test('synthetics sandbox --port 0 prints its URL, serves the contract and stops on SIGTERM', async () => {
