@@ -12,6 +12,7 @@ import { resolveTarget, type TargetSpec } from './targets.ts';
 export class Suite {
   readonly schemas: SchemaRegistry;
   private browserPromise?: Promise<Browser>;
+  private launched?: Browser;
   private readonly sessions: WarmSession[] = [];
 
   constructor(readonly config: SuiteConfig) {
@@ -24,6 +25,8 @@ export class Suite {
   }
 
   browser = (): Promise<Browser> => {
+    // 'disconnected' can lag a crash by a few ms: a browser already known dead is not handed out.
+    if (this.launched && !this.launched.isConnected()) this.browserPromise = this.launched = undefined;
     if (!this.browserPromise) {
       // The runner owns SIGTERM/SIGINT (finish the cycle, final push, close): Playwright's own
       // handlers would close the browser under the running cycle, and on SIGINT exit 130 at once.
@@ -32,9 +35,12 @@ export class Suite {
       });
       this.browserPromise = launching;
       launching.then(
-        (b) => b.on('disconnected', () => {
-          if (this.browserPromise === launching) this.browserPromise = undefined;
-        }),
+        (b) => {
+          this.launched = b;
+          b.on('disconnected', () => {
+            if (this.browserPromise === launching) this.browserPromise = this.launched = undefined;
+          });
+        },
         () => {
           if (this.browserPromise === launching) this.browserPromise = undefined;
         },
@@ -60,7 +66,7 @@ export class Suite {
   async close(): Promise<void> {
     await Promise.allSettled(this.sessions.map((s) => s.request.dispose()));
     const browser = this.browserPromise;
-    this.browserPromise = undefined;
+    this.browserPromise = this.launched = undefined;
     if (browser) await browser.then((b) => b.close()).catch(() => undefined);
   }
 }
