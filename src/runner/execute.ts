@@ -7,6 +7,7 @@ import type { SuiteConfig } from '../config/load.ts';
 import { outcomeOf, type AttemptRecord, type JourneyResult, type RunLabels } from '../core/records.ts';
 import type { SchemaRegistry } from '../core/schemas.ts';
 import type { Target } from '../core/target.ts';
+import { withTimeout } from '../core/timeout.ts';
 import { DEVICE_PROFILES, type DeviceName } from './browser.ts';
 
 /** What the runner keeps warm between cycles for one target. */
@@ -55,7 +56,7 @@ async function attemptOnce(journey: Journey, session: WarmSession, device: strin
       throw e;
     }
   })();
-  const { context, page } = await withTimeout(setup, session.config.journeyTimeoutMs, `browser setup hung: no page after ${session.config.journeyTimeoutMs} ms`)
+  const { context, page } = await withTimeout(setup, session.config.journeyTimeoutMs, () => new Error(`browser setup hung: no page after ${session.config.journeyTimeoutMs} ms`))
     .catch((e: unknown) => {
       void setup.then(({ context: late }) => late.close(), () => undefined).catch(() => undefined);
       throw e;
@@ -65,14 +66,6 @@ async function attemptOnce(journey: Journey, session: WarmSession, device: strin
   } finally {
     await context.close().catch(() => undefined);
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
