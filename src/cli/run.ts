@@ -91,7 +91,7 @@ async function runOnce(runs: TargetRun[]): Promise<number> {
     if (runs.length > 1) console.log(`\ntarget ${run.session.target.name} (${run.session.target.baseUrl})`);
     console.log(formatTable(cycle.results));
   }
-  console.log(`\nAPI latency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}`);
+  if (results.length > 0) console.log(`\nAPI latency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}`);
   return results.every((r) => r.outcome !== 'failed') ? 0 : 1;
 }
 

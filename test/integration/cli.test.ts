@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { baseEnv, closedPort, readResults, runCli, startCli, tempDir } from '../support/cli.ts';
-import { sandboxEnv } from '../support/sandbox.ts';
+import { sandbox, sandboxEnv } from '../support/sandbox.ts';
 
 const STACK = /\n\s+at /;
 
@@ -84,4 +84,27 @@ test('synthetics sandbox --port 0 prints its URL, serves the contract and stops 
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
   sb.child.kill('SIGTERM');
   assert.equal(await sb.exited, 0);
+});
+
+test('two cron-started runs against one target never overlap: the second is skipped', { timeout: 60_000 }, async () => {
+  const sb = await sandbox();
+  try {
+    await sb.fault({ route: '/api/flags', latencyMs: 2500 });
+    const results = tempDir('lock-');
+    const env = baseEnv({ ...sandboxEnv(sb.url), RESULTS_DIR: results, RUNNER_ID: 'cron-a' });
+    const first = runCli(['run', '--once', '--journey', 'guardrail'], env);
+    await new Promise((r) => setTimeout(r, 1200));
+    const second = await runCli(['run', '--once', '--journey', 'guardrail'], env);
+    assert.equal(second.code, 0);
+    assert.match(second.stderr, /target default: another run \(pid \d+\) is still going; skipped/);
+    assert.equal(second.stdout, '', 'the second run ran no journey');
+    await first;
+    // Released: the next run goes ahead.
+    await sb.clearFaults();
+    const third = await runCli(['run', '--once', '--journey', 'guardrail'], env);
+    assert.equal(third.code, 0);
+    assert.match(third.stdout, /1 of 1 journeys passed/);
+  } finally {
+    await sb.close();
+  }
 });

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { acquireLock } from '../../src/runner/lock.ts';
+import { Scheduler } from '../../src/runner/scheduler.ts';
+import type { TargetRun } from '../../src/runner/target-run.ts';
+import { tempDir } from '../support/cli.ts';
+
+/** A stand-in target whose cycles take the given times; records when each cycle started. */
+function fakeRun(durations: number[]) {
+  const starts: number[] = [];
+  let missed = 0;
+  const run = {
+    session: { target: { name: 'fake' } },
+    publisher: { countMissed: (n: number) => void (missed += n) },
+    async cycle() {
+      starts.push(Date.now());
+      await new Promise((r) => setTimeout(r, durations[starts.length - 1] ?? 0));
+      return { results: [], pushed: undefined, stored: true };
+    },
+  };
+  return { run: run as unknown as TargetRun, starts, missed: () => missed };
+}
+
+test('cycles start on the clock grid and a long cycle skips ticks instead of stacking them', async () => {
+  const interval = 200;
+  const fake = fakeRun([10, 450, 10, 10]);
+  const scheduler = new Scheduler([fake.run], { intervalMs: interval, maxCycles: 4 });
+  await scheduler.run();
+  assert.equal(fake.starts.length, 4);
+  for (const start of fake.starts) {
+    const offset = start % interval;
+    assert.ok(offset < 40, `cycle started ${offset} ms after its tick`);
+  }
+  const gaps = fake.starts.slice(1).map((s, i) => Math.round((s - fake.starts[i]!) / interval));
+  assert.deepEqual(gaps, [1, 3, 1], 'the 450 ms cycle covered two ticks, which were skipped');
+  assert.equal(fake.missed(), 2);
+});
+
+test('stop() ends the loop without waiting for the next tick', async () => {
+  const fake = fakeRun([]);
+  const scheduler = new Scheduler([fake.run], { intervalMs: 60_000 });
+  const started = Date.now();
+  const running = scheduler.run();
+  setTimeout(() => scheduler.stop(), 50);
+  await running;
+  assert.ok(Date.now() - started < 1000);
+  assert.equal(fake.starts.length, 0);
+});
+
+test('a lock is held until released; a second taker is told who holds it', async () => {
+  const dir = tempDir('locks-');
+  const first = await acquireLock(dir, 'runner--canary');
+  assert.ok('release' in first);
+  // Another process's live lock: pid 1 always exists.
+  writeFileSync(join(dir, 'runner--control.lock'), '1');
+  const held = await acquireLock(dir, 'runner--control');
+  assert.deepEqual(held, { heldBy: 1 });
+  await first.release();
+  const again = await acquireLock(dir, 'runner--canary');
+  assert.ok('release' in again);
+  await again.release();
+});
+
+test('a lock whose owner is dead is stale and taken over', async () => {
+  const dir = tempDir('locks-');
+  writeFileSync(join(dir, 'runner--canary.lock'), '999999999');
+  const lock = await acquireLock(dir, 'runner--canary');
+  assert.ok('release' in lock);
+  await lock.release();
+});
