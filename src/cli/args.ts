@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { UserFacingError } from '../core/errors.ts';
+import { loadTargetsFile } from '../runner/targets-file.ts';
 
 export const USAGE = `usage:
   synthetics run --once [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]
-  synthetics run --every 60s [--target NAME=URL ...] [--project ...] [--journey ...] [--results DIR]
+  synthetics run --every 60s [--target NAME=URL ... | --targets FILE.json] [--project ...] [--journey ...] [--results DIR]
   synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]   latency percentiles from the results store
   synthetics sandbox [--port N] [--host 127.0.0.1]
   synthetics journeys                 list the journeys
@@ -16,7 +17,7 @@ export interface RunArgs {
   project: 'api' | 'browser' | 'all';
   journeys: string[];
   results?: string;
-  targets: Array<{ name: string; baseUrl: string }>;
+  targets: Array<{ name: string; baseUrl: string; canary?: boolean }>;
   cycles?: number;
 }
 
@@ -33,6 +34,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         journey: { type: 'string', multiple: true },
         results: { type: 'string' },
         target: { type: 'string', multiple: true },
+        targets: { type: 'string' },
         cycles: { type: 'string' },
       },
       strict: true,
@@ -43,11 +45,13 @@ export function parseRunArgs(argv: string[]): RunArgs {
   const project = values.project as RunArgs['project'];
   if (!['api', 'browser', 'all'].includes(project)) throw new UserFacingError(`--project "${project}": must be api, browser or all`);
   if (values.once === (values.every !== undefined)) throw new UserFacingError(`synthetics run needs exactly one of --once or --every DURATION\n${USAGE}`);
-  const targets = (values.target ?? []).map((t) => {
+  if (values.targets && values.target) throw new UserFacingError('use --target NAME=URL or --targets FILE, not both');
+  const fromFlags = (values.target ?? []).map((t) => {
     const m = /^([A-Za-z0-9_.:-]{1,64})=(https?:\/\/\S+)$/.exec(t);
     if (!m) throw new UserFacingError(`--target "${t}": must be NAME=URL, e.g. --target canary=https://canary.example.test`);
     return { name: m[1]!, baseUrl: m[2]!.replace(/\/+$/, '') };
   });
+  const targets = values.targets ? loadTargetsFile(values.targets) : fromFlags;
   const cycles = values.cycles === undefined ? undefined : Number(values.cycles);
   if (cycles !== undefined && !(Number.isInteger(cycles) && cycles > 0)) throw new UserFacingError(`--cycles "${values.cycles}": must be a positive whole number`);
   return {

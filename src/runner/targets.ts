@@ -8,6 +8,8 @@ export interface TargetSpec {
   baseUrl: string;
   /** True for the embedded or a known reference sandbox: its documented accounts apply. */
   sandbox?: boolean;
+  /** The `canary` label; default: the target is named "canary" (or is TARGET_NAME with CANARY=true). */
+  canary?: boolean;
 }
 
 async function probeJson<T>(url: string): Promise<T | undefined> {
@@ -43,7 +45,7 @@ export async function resolveTarget(config: SuiteConfig, spec: TargetSpec): Prom
   return {
     name: spec.name,
     baseUrl: spec.baseUrl,
-    canary: spec.name === 'canary' || (spec.name === config.targetName && config.canary),
+    canary: spec.canary ?? (spec.name === 'canary' || (spec.name === config.targetName && config.canary)),
     accounts,
     expiredToken,
     buildId: config.buildId ?? label(health?.buildId),

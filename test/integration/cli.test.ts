@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { baseEnv, closedPort, readResults, runCli, startCli, tempDir } from '../support/cli.ts';
 import { sandbox, sandboxEnv } from '../support/sandbox.ts';
@@ -104,6 +106,23 @@ test('two cron-started runs against one target never overlap: the second is skip
     const third = await runCli(['run', '--once', '--journey', 'guardrail'], env);
     assert.equal(third.code, 0);
     assert.match(third.stdout, /1 of 1 journeys passed/);
+  } finally {
+    await sb.close();
+  }
+});
+
+test('several targets in one run, from a targets file, each with its own labels', { timeout: 60_000 }, async () => {
+  const sb = await sandbox();
+  try {
+    const dir = tempDir('targets-');
+    const targets = join(dir, 'targets.json');
+    writeFileSync(targets, JSON.stringify([{ name: 'canary', url: sb.url }, { name: 'control', url: sb.url }]));
+    const res = await runCli(['run', '--once', '--journey', 'health', '--targets', targets], baseEnv({ ...sandboxEnv(sb.url), RESULTS_DIR: dir }));
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const journeys = readResults(dir).filter((l) => l.type === 'journey').map((l) => [l.target, l.canary]);
+    assert.deepEqual(journeys, [['canary', 'true'], ['control', 'false']]);
+    assert.match(res.stdout, /target canary \(http:\/\/127\.0\.0\.1:\d+\)/);
+    assert.match(res.stdout, /target control \(http:\/\/127\.0\.0\.1:\d+\)/);
   } finally {
     await sb.close();
   }
