@@ -127,3 +127,16 @@ test('several targets in one run, from a targets file, each with its own labels'
     await sb.close();
   }
 });
+
+test('.env is read from the working directory, and the real environment wins over it', async () => {
+  const dir = tempDir('dotenv-');
+  writeFileSync(join(dir, '.env'), 'RETRIES=lots\nREGION=from-dotenv\n');
+  const env = baseEnv();
+  delete env.RETRIES;
+  const bad = await runCli(['config'], env, { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), 'synthetics: config RETRIES="lots": must be a whole number (e.g. RETRIES=2)');
+  const overridden = await runCli(['config'], { ...env, RETRIES: '1' }, { cwd: dir });
+  assert.equal(overridden.code, 0, overridden.stderr);
+  assert.equal(overridden.stdout.trim(), 'config ok');
+});

@@ -77,6 +77,19 @@ test('a mode other than sandbox stops the payment journey loudly', async () => {
   assert.equal(validations.length, 0, 'no nonce was validated');
 });
 
+test('the browser payment journey stops before validation when checkout is not in sandbox mode', { timeout: 60_000 }, async () => {
+  await sb.clearFaults();
+  await sb.clearRequests();
+  await sb.fault({ route: '/api/checkout/init', drift: 'set:mode=live' });
+  const { code, reasons } = await run(['payments-browser'], 'browser');
+  await sb.clearFaults();
+  assert.equal(code, 1);
+  assert.match(reasons['payments-browser']!, /^PAYMENTS NOT IN SANDBOX MODE: POST \/api\/checkout\/init \(page\) returned mode "live"/);
+  const requests = await sb.requests();
+  assert.ok(requests.some((r) => r.path === '/api/checkout/init'), 'the page did start a checkout');
+  assert.equal(requests.filter((r) => r.path === '/api/checkout/validate').length, 0, 'the page never validated a nonce');
+});
+
 test('with faults cleared, every journey, API and browser, passes', async () => {
   await sb.clearFaults();
   const all = ['health', 'guardrail', 'b2c-api', 'auth', 'provider-api', 'payments-api', 'negative', 'b2c-browser', 'provider-browser', 'payments-browser'];
