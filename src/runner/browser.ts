@@ -29,3 +29,13 @@ export const CHROMIUM_ARGS = [
 
 export const DEVICE_PROFILES = { desktop: 'Desktop Chrome', mobile: 'Pixel 7' } as const;
 export type DeviceName = keyof typeof DEVICE_PROFILES;
+
+/** For Playwright's config: a missing browser is one line that says what to install, not a stack. */
+export function chromiumOrExplain(configured?: string): string | undefined {
+  try {
+    return findChromium(configured);
+  } catch (e) {
+    process.stderr.write(`synthetics: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
