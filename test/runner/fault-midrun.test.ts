@@ -3,37 +3,25 @@
 // trigger reads it), and both recover when the fault is cleared. A SIGTERM then ends the runner
 // cleanly and marks the group as stopped.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { selectJourneys } from '../../journeys/index.ts';
 import { baseEnv, tempDir } from '../support/cli.ts';
-import { sandbox, sandboxEnv, type SandboxHandle } from '../support/sandbox.ts';
-import { cleanupProcesses, gatewaySamples, poll, startRunner, startServices, valueOf, type Services } from './helpers.ts';
+import { sandboxEnv } from '../support/sandbox.ts';
+import { gatewaySamples, poll, startRunner, valueOf, useServicesAndSandbox } from './helpers.ts';
 
 const RUNNER_ID = `midrun-test-${process.pid}`;
 const API_JOURNEYS = selectJourneys('api').length;
 
-let services: Services | undefined;
-let sb: SandboxHandle | undefined;
-
-before(async () => {
-  services = await startServices();
-  sb = await sandbox();
-});
-
-after(async () => {
-  await cleanupProcesses();
-  await sb?.close();
-  await services?.stop();
-});
+const stack = useServicesAndSandbox();
 
 test('a 500 fault mid-run: success 0 and consecutive failures 1 → 2 → 3, then recovery; SIGTERM marks the group stopped', { timeout: 120_000 }, async (t) => {
   const runner = startRunner(
-    ['run', '--every', '1s', '--project', 'api', '--target', `canary=${sb!.url}`],
-    baseEnv({ ...sandboxEnv(sb!.url), PUSHGATEWAY_URL: services!.pushgatewayUrl, RUNNER_ID, REGION: 'test-region', RESULTS_DIR: tempDir() }),
+    ['run', '--every', '1s', '--project', 'api', '--target', `canary=${stack.sb.url}`],
+    baseEnv({ ...sandboxEnv(stack.sb.url), PUSHGATEWAY_URL: stack.services.pushgatewayUrl, RUNNER_ID, REGION: 'test-region', RESULTS_DIR: tempDir() }),
   );
   const group = { job: 'synthetics', runner: RUNNER_ID, target: 'canary' };
   const read = async (journey: string) => {
-    const samples = await gatewaySamples(services!.pushgatewayUrl);
+    const samples = await gatewaySamples(stack.services.pushgatewayUrl);
     return {
       success: valueOf(samples, 'synthetic_journey_success', { ...group, journey }),
       consecutive: valueOf(samples, 'synthetic_consecutive_failures', { ...group, journey }),
@@ -47,7 +35,7 @@ test('a 500 fault mid-run: success 0 and consecutive failures 1 → 2 → 3, the
   assert.deepEqual(green, { success: 1, consecutive: 0, up: 1 });
 
   // The guardrail journey's only call now fails (RETRIES=0: one attempt per cycle).
-  await sb!.fault({ route: '/api/flags', status: 500 });
+  await stack.sb.fault({ route: '/api/flags', status: 500 });
   const faultAt = runner.cycles().length;
   const seen: number[] = [];
   await poll('consecutive failures to reach 3', async () => {
@@ -68,7 +56,7 @@ test('a 500 fault mid-run: success 0 and consecutive failures 1 → 2 → 3, the
   assert.ok(red.some((c) => /guardrail\/api: GET \/api\/flags: status 500/.test(c.reason ?? '')), `no cycle line names the failing call:\n${red.map((c) => c.line).join('\n')}`);
 
   // Clear it: back to green, the count back to 0.
-  await sb!.clearFaults();
+  await stack.sb.clearFaults();
   await poll('guardrail to recover', async () => {
     const now = await read('guardrail');
     return now.success === 1 && now.consecutive === 0;

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseExposition, type Sample } from '../../src/core/exposition.ts';
+import { after, before } from 'node:test';
 import { ROOT, startCli, tempDir } from '../support/cli.ts';
+import { sandbox, type SandboxHandle } from '../support/sandbox.ts';
 
 const run = promisify(execFile);
 
@@ -263,4 +265,22 @@ export async function promSeries(prometheusUrl: string, match: string): Promise<
   const body = (await res.json()) as { status: string; error?: string; data: Array<Record<string, string>> };
   if (body.status !== 'success') throw new Error(`series ${match}: ${body.error}`);
   return body.data;
+}
+
+/**
+ * Hooks for a test file that needs the real Pushgateway and Prometheus and a sandbox: started
+ * before its tests, stopped after them (with every process the file started).
+ */
+export function useServicesAndSandbox(): { readonly services: Services; readonly sb: SandboxHandle } {
+  const started = {} as { services: Services; sb: SandboxHandle };
+  before(async () => {
+    started.services = await startServices();
+    started.sb = await sandbox();
+  });
+  after(async () => {
+    await cleanupProcesses();
+    await started.sb?.close();
+    await started.services?.stop();
+  });
+  return started;
 }

@@ -2,31 +2,19 @@
 // and labels a dashboard or a canary analysis queries exist in Prometheus, and the P95 Prometheus
 // computes from the pushed histogram agrees with the one the suite computes from its own store.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { selectJourneys } from '../../journeys/index.ts';
 import { REQUEST_BUCKETS } from '../../reporters/metrics.ts';
 import { percentile } from '../../src/core/percentiles.ts';
 import { baseEnv, readResults, tempDir } from '../support/cli.ts';
-import { sandbox, sandboxEnv, type SandboxHandle } from '../support/sandbox.ts';
-import { cleanupProcesses, cycleLines, poll, promQuery, promSeries, runToEnd, startServices, type Services } from './helpers.ts';
+import { sandboxEnv } from '../support/sandbox.ts';
+import { cycleLines, poll, promQuery, promSeries, runToEnd, useServicesAndSandbox } from './helpers.ts';
 
 const CYCLES = 8;
 const RUNNER_ID = `prom-test-${process.pid}`;
 const API_JOURNEYS = selectJourneys('api');
 
-let services: Services | undefined;
-let sb: SandboxHandle | undefined;
-
-before(async () => {
-  services = await startServices();
-  sb = await sandbox();
-});
-
-after(async () => {
-  await cleanupProcesses();
-  await sb?.close();
-  await services?.stop();
-});
+const stack = useServicesAndSandbox();
 
 /** The (lo, hi] interval of REQUEST_BUCKETS (seconds) holding `ms`; hi is Infinity past the last edge. */
 function bucketOf(ms: number): { lo: number; hi: number } {
@@ -51,18 +39,18 @@ function assertSameBucket(what: string, storeP95Ms: number, promSeconds: number)
 test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 agrees with the results store`, { timeout: 150_000 }, async (t) => {
   const results = tempDir('synthetics-prom-results-');
   const env = baseEnv({
-    ...sandboxEnv(sb!.url),
-    PUSHGATEWAY_URL: services!.pushgatewayUrl,
+    ...sandboxEnv(stack.sb.url),
+    PUSHGATEWAY_URL: stack.services.pushgatewayUrl,
     RUNNER_ID,
     REGION: 'test-region',
     RESULTS_DIR: results,
   });
   // Latency faults spread the samples over several buckets, so "same bucket" is not trivially
   // the first one: every login is ~20 ms slower, half of the searches/details ~60 ms slower.
-  await sb!.fault({ route: '/api/auth/login', latencyMs: 20 });
-  await sb!.fault({ route: '/api/scholarships', latencyMs: 60, rate: 0.5 });
+  await stack.sb.fault({ route: '/api/auth/login', latencyMs: 20 });
+  await stack.sb.fault({ route: '/api/scholarships', latencyMs: 60, rate: 0.5 });
   const started = Date.now();
-  const run = await runToEnd(['run', '--every', '1s', '--cycles', String(CYCLES), '--project', 'api', '--target', `canary=${sb!.url}`], env, 90_000);
+  const run = await runToEnd(['run', '--every', '1s', '--cycles', String(CYCLES), '--project', 'api', '--target', `canary=${stack.sb.url}`], env, 90_000);
   t.diagnostic(`runner: ${CYCLES} cycles in ${Date.now() - started} ms`);
   assert.equal(run.code, 0, run.output);
   const cycles = cycleLines(run.output);
@@ -76,14 +64,14 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
 
   // The runner's final push must have been scraped before anything is compared.
   const sel = `runner="${RUNNER_ID}"`;
-  const promCount = async () => Number((await promQuery(services!.prometheusUrl, `sum(synthetic_request_duration_seconds_count{${sel}})`))[0]?.value[1] ?? NaN);
+  const promCount = async () => Number((await promQuery(stack.services.prometheusUrl, `sum(synthetic_request_duration_seconds_count{${sel}})`))[0]?.value[1] ?? NaN);
   let lastCount = NaN;
   await poll('Prometheus to have scraped the final push', async () => (lastCount = await promCount()) === calls.length, 60_000, 500,
     () => `Prometheus counts ${lastCount} requests, the store ${calls.length}`);
   t.diagnostic(`Prometheus has all ${calls.length} requests ${Date.now() - started} ms after the runner started`);
 
   // Names and labels.
-  const health = (await (await fetch(`${sb!.url}/health`)).json()) as { buildId: string; gitSha: string };
+  const health = (await (await fetch(`${stack.sb.url}/health`)).json()) as { buildId: string; gitSha: string };
   const cohortOf = new Map(API_JOURNEYS.map((j) => [j.id, j.cohort]));
   const journeyLabels = ['target', 'canary', 'region', 'device', 'cohort', 'build_id', 'git_sha', 'journey'];
   const expectedLabels: Record<string, string[]> = {
@@ -95,11 +83,11 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
     synthetic_last_cycle_timestamp_seconds: ['target', 'canary', 'region'],
   };
   // Raw ids the journeys really requested (details, saved, applications): none may become a label.
-  const ids = new Set((await sb!.requests()).flatMap((r) => r.path.match(/[a-z]{2,5}_[0-9a-f]{8,}/g) ?? []));
+  const ids = new Set((await stack.sb.requests()).flatMap((r) => r.path.match(/[a-z]{2,5}_[0-9a-f]{8,}/g) ?? []));
   assert.ok(ids.size > 0, 'the journeys requested no path with an id: the id check below would prove nothing');
 
   for (const [name, labels] of Object.entries(expectedLabels)) {
-    const series = await promSeries(services!.prometheusUrl, `${name}{${sel}}`);
+    const series = await promSeries(stack.services.prometheusUrl, `${name}{${sel}}`);
     assert.ok(series.length > 0, `${name}: no series in Prometheus`);
     for (const s of series) {
       for (const l of labels) assert.ok(s[l] !== undefined && s[l] !== '', `${name}: label ${l} missing in ${JSON.stringify(s)}`);
@@ -127,12 +115,12 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
       assert.deepEqual([...new Set(series.map((s) => s.journey))].sort(), API_JOURNEYS.map((j) => j.id).sort(), `${name}: journeys`);
     }
   }
-  const paths = new Set((await promSeries(services!.prometheusUrl, `synthetic_request_duration_seconds_count{${sel}}`)).map((s) => s.path));
+  const paths = new Set((await promSeries(stack.services.prometheusUrl, `synthetic_request_duration_seconds_count{${sel}}`)).map((s) => s.path));
   assert.ok(paths.has('/api/scholarships/:id'), `no /api/scholarships/:id path among ${[...paths].join(', ')}`);
 
   // P95 over every route: Prometheus's histogram against nearest-rank over the store.
   const storeP95 = percentile(calls.map((c) => c.durationMs as number), 95);
-  const [all] = await promQuery(services!.prometheusUrl, `histogram_quantile(0.95, sum by (le) (synthetic_request_duration_seconds_bucket{${sel}}))`);
+  const [all] = await promQuery(stack.services.prometheusUrl, `histogram_quantile(0.95, sum by (le) (synthetic_request_duration_seconds_bucket{${sel}}))`);
   assert.ok(all, 'histogram_quantile over all routes returned nothing');
   const promP95 = Number(all.value[1]);
   t.diagnostic(`all routes: store P95 ${storeP95} ms, Prometheus P95 ${(promP95 * 1000).toFixed(1)} ms, bucket ${JSON.stringify(bucketOf(storeP95))}`);
@@ -143,8 +131,8 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
   assert.equal(report.code, 0, report.output);
   const rows = JSON.parse(report.output.trim().split('\n').filter((l) => l.startsWith('[')).pop()!) as Array<{ route: string; count: number; p95: number }>;
   assert.equal(rows.reduce((n, r) => n + r.count, 0), calls.length, 'report counts');
-  const q = await promQuery(services!.prometheusUrl, `histogram_quantile(0.95, sum by (le, method, path) (synthetic_request_duration_seconds_bucket{${sel}}))`);
-  const counts = await promQuery(services!.prometheusUrl, `sum by (method, path) (synthetic_request_duration_seconds_count{${sel}})`);
+  const q = await promQuery(stack.services.prometheusUrl, `histogram_quantile(0.95, sum by (le, method, path) (synthetic_request_duration_seconds_bucket{${sel}}))`);
+  const counts = await promQuery(stack.services.prometheusUrl, `sum by (method, path) (synthetic_request_duration_seconds_count{${sel}})`);
   const byRoute = new Map(q.map((r) => [`${r.metric.method} ${r.metric.path}`, Number(r.value[1])]));
   const countByRoute = new Map(counts.map((r) => [`${r.metric.method} ${r.metric.path}`, Number(r.value[1])]));
   assert.deepEqual([...byRoute.keys()].sort(), rows.map((r) => r.route).sort(), 'routes in Prometheus and in the report');

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { RunningSandbox } from '../../sandbox/server.ts';
-import { SANDBOX_ACCOUNTS, assertErrorBody, call, login, start } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { SANDBOX_ACCOUNTS, assertErrorBody, call, login, useSandbox } from './helpers.ts';
 
-let sandbox: RunningSandbox;
 let base: string;
-
-before(async () => {
-  sandbox = await start();
-  base = sandbox.url;
-});
-after(() => sandbox.close());
+useSandbox((s) => (base = s.url));
 
 describe('signup and login', () => {
   it('signs up a synthetic account with e2e=1 and never sets a cookie', async () => {

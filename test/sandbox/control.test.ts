@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { RunningSandbox } from '../../sandbox/server.ts';
-import { call, formLogin, login, start } from './helpers.ts';
+import { beforeEach, describe, it } from 'node:test';
+import { call, formLogin, login, useSandbox } from './helpers.ts';
 
-let sandbox: RunningSandbox;
 let base: string;
-
-before(async () => {
-  sandbox = await start();
-  base = sandbox.url;
-});
+useSandbox((s) => (base = s.url));
 beforeEach(async () => {
   await call(base, 'DELETE', '/__sandbox/requests');
   await call(base, 'DELETE', '/__sandbox/analytics');
 });
-after(() => sandbox.close());
 
 describe('request log', () => {
   it('records what the caller sent, with the final status, and not the control surface', async () => {

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningSandbox } from '../../sandbox/server.ts';
-import { call, firstScholarshipId, login, start } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { call, firstScholarshipId, login, useSandbox } from './helpers.ts';
 
-let sandbox: RunningSandbox;
 let base: string;
-
-before(async () => {
-  sandbox = await start();
-  base = sandbox.url;
-});
-after(() => sandbox.close());
+useSandbox((s) => (base = s.url));
 
 describe('health endpoints', () => {
   it('reports liveness with version and build', async () => {

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 // Shared plumbing for the sandbox tests: a sandbox on a free port, and small
 // fetch wrappers that return status, headers and the parsed body together.
 import { SANDBOX_ACCOUNTS, type AccountKind } from '../../sandbox/defaults.ts';
@@ -24,6 +25,19 @@ export interface CallOptions {
 export async function start(): Promise<RunningSandbox> {
   // Pinned empty so the tests use the documented defaults whatever the shell exports.
   return startSandbox({ port: 0, env: {} });
+}
+
+/**
+ * A sandbox for the file's tests: started before them, closed after. `ready` receives it (the
+ * tests keep `base` and, where they inspect the store, the sandbox itself).
+ */
+export function useSandbox(ready: (sandbox: RunningSandbox) => void): void {
+  let running: RunningSandbox | undefined;
+  before(async () => {
+    running = await start();
+    ready(running);
+  });
+  after(() => running?.close());
 }
 
 export async function call<T = any>(

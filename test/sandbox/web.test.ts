@@ -1,18 +1,11 @@
 // The web UI over plain HTTP: form login, cookies, CSRF, the pages' hooks and
 // how they keep e2e=1. (The script's behaviour is for the browser journeys.)
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningSandbox } from '../../sandbox/server.ts';
-import { assertErrorBody, call, firstScholarshipId, formLogin, start } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { assertErrorBody, call, firstScholarshipId, formLogin, useSandbox } from './helpers.ts';
 
-let sandbox: RunningSandbox;
 let base: string;
-
-before(async () => {
-  sandbox = await start();
-  base = sandbox.url;
-});
-after(() => sandbox.close());
+useSandbox((s) => (base = s.url));
 
 async function page(path: string, cookie?: string) {
   const res = await fetch(base + path, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
