@@ -20,21 +20,18 @@ const statusClass = (status: number) => (status === 0 ? 'none' : `${Math.floor(s
  */
 export class TargetMetrics {
   readonly registry = new Registry();
-  private readonly requestDuration = new Histogram({
-    name: 'synthetic_request_duration_seconds',
-    help: 'Latency of synthetic API calls, first attempts only (retries: synthetic_retry_request_duration_seconds; browser-timed: synthetic_browser_request_duration_seconds).',
-    labelNames: REQUEST, buckets: REQUEST_BUCKETS, registers: [this.registry],
-  });
-  private readonly retryRequestDuration = new Histogram({
-    name: 'synthetic_retry_request_duration_seconds',
-    help: 'Latency of synthetic calls made by retry attempts, kept apart so retries never hide slowness.',
-    labelNames: REQUEST, buckets: REQUEST_BUCKETS, registers: [this.registry],
-  });
-  private readonly browserRequestDuration = new Histogram({
-    name: 'synthetic_browser_request_duration_seconds',
-    help: 'Latency of pages and their fetch/XHR calls as the browser timed them (first attempts): user experience, not server latency.',
-    labelNames: REQUEST, buckets: REQUEST_BUCKETS, registers: [this.registry],
-  });
+  private readonly requestDuration = this.requestHistogram(
+    'synthetic_request_duration_seconds',
+    'Latency of synthetic API calls, first attempts only (retries: synthetic_retry_request_duration_seconds; browser-timed: synthetic_browser_request_duration_seconds).',
+  );
+  private readonly retryRequestDuration = this.requestHistogram(
+    'synthetic_retry_request_duration_seconds',
+    'Latency of synthetic calls made by retry attempts, kept apart so retries never hide slowness.',
+  );
+  private readonly browserRequestDuration = this.requestHistogram(
+    'synthetic_browser_request_duration_seconds',
+    'Latency of pages and their fetch/XHR calls as the browser timed them (first attempts): user experience, not server latency.',
+  );
   private readonly journeyDuration = new Histogram({
     name: 'synthetic_journey_duration_seconds',
     help: 'Wall time of a journey run, all attempts and backoff included.',
@@ -90,6 +87,11 @@ export class TargetMetrics {
     help: '1 while the runner is cycling; 0 pushed by a clean shutdown.',
     labelNames: ['target', 'region'], registers: [this.registry],
   });
+
+  /** The three request histograms differ only in what they hold: same labels, same buckets. */
+  private requestHistogram(name: string, help: string): Histogram<(typeof REQUEST)[number]> {
+    return new Histogram({ name, help, labelNames: REQUEST, buckets: REQUEST_BUCKETS, registers: [this.registry] });
+  }
 
   constructor(readonly target: string, readonly region: string) {
     // Zero the runner-level counters so they exist (and rate() works) before the first event.
