@@ -1,7 +1,7 @@
 import { defineConfig, devices } from '@playwright/test';
 import { loadEnv } from './src/config/load.ts';
-import { CANARY_USER_AGENT } from './src/core/ids.ts';
-import { CHROMIUM_ARGS, DEVICE_PROFILES, chromiumOrExplain } from './src/runner/browser.ts';
+import { CANARY_USER_AGENT } from './src/core/tagging.ts';
+import { CHROMIUM_ARGS, DEVICE_PROFILES, chromiumOrExplain } from './src/core/chromium.ts';
 
 const env = loadEnv();
 const executablePath = chromiumOrExplain(env.CHROMIUM_PATH);

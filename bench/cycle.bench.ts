@@ -13,7 +13,7 @@ import { SANDBOX_ACCOUNTS } from '../sandbox/defaults.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { summarize } from '../src/core/percentiles.ts';
 import { selectJourneys } from '../journeys/index.ts';
-import { NdjsonResultStore } from '../reporters/ndjson-store.ts';
+import { standardSinks } from '../reporters/sinks.ts';
 import { Suite } from '../src/runner/suite.ts';
 import { TargetRun } from '../src/runner/target-run.ts';
 
@@ -42,7 +42,7 @@ async function warm(url: string, cycles: number) {
   const results = mkdtempSync(join(tmpdir(), 'bench-'));
   const config = loadConfig({ ...process.env, ...env, BASE_URL: url, RESULTS_DIR: results, RETRIES: '0' });
   const suite = new Suite(config);
-  const run = new TargetRun(await suite.open({ name: 'bench', baseUrl: url }), selectJourneys(project), new NdjsonResultStore(results), 'loop');
+  const run = new TargetRun(await suite.open({ name: 'bench', baseUrl: url }), selectJourneys(project), standardSinks(config, 'loop').fanOut);
   await run.cycle(); // first cycle launches the browser and warms caches: not counted
   const wall: number[] = [];
   const cpu: number[] = [];

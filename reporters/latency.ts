@@ -1,5 +1,6 @@
 import { summarize, type LatencySummary } from '../src/core/percentiles.ts';
 import type { CallRecord, JourneyResult } from '../src/core/records.ts';
+import { toLines, type CallLine } from './results-store/lines.ts';
 
 export interface RouteLatency extends LatencySummary {
   route: string;
@@ -26,12 +27,17 @@ export function routeLatencies(calls: Iterable<Pick<CallRecord, 'method' | 'rout
 }
 
 /**
- * API calls of first attempts that got an answer: a refused connection has no latency to speak
- * of, and a browser's timing is user experience, not the server latency the budgets hold.
+ * A server-latency sample: an API call of a first attempt that got an answer. A refused
+ * connection has no latency to speak of, a retry that happens to be fast must not make a slow
+ * route look healthy, and a browser's timing is user experience, not the server latency the
+ * budgets hold.
  */
-export function firstAttemptCalls(results: JourneyResult[]): CallRecord[] {
-  return results.flatMap((r) => r.attempts.filter((a) => a.attempt === 1).flatMap((a) => a.calls))
-    .filter((c) => c.status > 0 && c.source === 'api');
+export const isLatencySample = (call: Pick<CallLine, 'retry' | 'status' | 'source'>): boolean =>
+  !call.retry && call.status > 0 && call.source === 'api';
+
+/** The latency samples of results still in memory, as the store would give them back. */
+export function latencySamples(results: JourneyResult[]): CallLine[] {
+  return toLines(results).filter((l): l is CallLine => l.type === 'call' && isLatencySample(l));
 }
 
 export function formatLatencies(rows: RouteLatency[]): string {

@@ -2,10 +2,11 @@ import type { Registry } from 'prom-client';
 import type { SuiteConfig } from '../src/config/load.ts';
 import { log } from '../src/core/log.ts';
 import type { JourneyResult } from '../src/core/records.ts';
-import { ConsecutiveFailures } from '../src/runner/consecutive.ts';
+import { ConsecutiveFailures } from './consecutive.ts';
 import { combineWithState, cronStatePath, loadCronState, saveCronState, type CronState } from './cron-state.ts';
 import { TargetMetrics } from './metrics.ts';
 import { pushRegistry, type PushTarget } from './pushgateway.ts';
+import type { CycleBatch, Sink } from './sink.ts';
 
 /**
  * One target's metrics as one process publishes them: consecutive failures, the prom-client
@@ -52,6 +53,10 @@ export class MetricsPublisher {
     this.metrics.cyclesMissed.inc(this.labels, cycles);
   }
 
+  countSinkFailure(sink: string): void {
+    this.metrics.sinkFailures.inc({ ...this.labels, sink });
+  }
+
   /** Pushes the full state (PUT replaces the group); in cron mode also saves it for the next run. */
   async publish(): Promise<boolean | undefined> {
     const push = this.push;
@@ -79,5 +84,43 @@ export class MetricsPublisher {
 
   private registryToPush(): Promise<Registry> | Registry {
     return this.mode === 'cron' ? combineWithState(this.metrics.registry, this.cronState ?? { consecutive: {}, metrics: [] }) : this.metrics.registry;
+  }
+}
+
+/**
+ * The metrics as a sink: one publisher (registry and Pushgateway group) per target, made on the
+ * target's first batch. A push that fails is a note on the cycle's line (`push failed`) and a
+ * counter, not a sink failure: the next push carries the full state.
+ */
+export class MetricsSink implements Sink {
+  readonly name = 'metrics';
+  private readonly publishers = new Map<string, MetricsPublisher>();
+
+  constructor(private readonly config: SuiteConfig, private readonly mode: 'cron' | 'loop') {}
+
+  /** One target's publisher (tests read its registry). */
+  of(target: string): MetricsPublisher {
+    let publisher = this.publishers.get(target);
+    if (!publisher) this.publishers.set(target, (publisher = new MetricsPublisher(this.config, target, this.mode)));
+    return publisher;
+  }
+
+  async write({ target, results }: CycleBatch): Promise<string | void> {
+    const publisher = this.of(target);
+    await publisher.record(results);
+    return (await publisher.publish()) === false ? 'push failed' : undefined;
+  }
+
+  cyclesMissed(target: string, count: number): void {
+    this.of(target).countMissed(count);
+  }
+
+  sinkFailed(sink: string, target: string): void {
+    this.of(target).countSinkFailure(sink);
+  }
+
+  /** A long-running runner marks its groups stopped; a cron run leaves them for the next run. */
+  async close(): Promise<void> {
+    if (this.mode === 'loop') await Promise.allSettled([...this.publishers.values()].map((p) => p.markStopped()));
   }
 }

@@ -82,6 +82,11 @@ export class TargetMetrics {
     help: 'Pushes to the Pushgateway that failed after their retries.',
     labelNames: ['target', 'region'], registers: [this.registry],
   });
+  readonly sinkFailures = new Counter({
+    name: 'synthetic_sink_failures_total',
+    help: 'Batches a sink (results-store, metrics, summary) failed to take; the other sinks still had them.',
+    labelNames: ['target', 'region', 'sink'], registers: [this.registry],
+  });
   readonly runnerUp = new Gauge({
     name: 'synthetic_runner_up',
     help: '1 while the runner is cycling; 0 pushed by a clean shutdown.',

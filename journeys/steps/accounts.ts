@@ -1,4 +1,4 @@
-import type { Account } from '../../src/config/load.ts';
+import type { Account } from '../../src/core/target.ts';
 import { CheckFailure } from '../../src/core/errors.ts';
 import type { JourneyContext } from '../journey.ts';
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { loadTargetsFile } from '../config/targets-file.ts';
 import { UserFacingError } from '../core/errors.ts';
-import { loadTargetsFile } from '../runner/targets-file.ts';
+import { isBaseUrl, isLabel, normalizeBaseUrl } from '../core/labels.ts';
 
 export const USAGE = `usage:
   synthetics run --once [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]
@@ -47,9 +48,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
   if (values.once === (values.every !== undefined)) throw new UserFacingError(`synthetics run needs exactly one of --once or --every DURATION\n${USAGE}`);
   if (values.targets && values.target) throw new UserFacingError('use --target NAME=URL or --targets FILE, not both');
   const fromFlags = (values.target ?? []).map((t) => {
-    const m = /^([A-Za-z0-9_.:-]{1,64})=(https?:\/\/\S+)$/.exec(t);
-    if (!m) throw new UserFacingError(`--target "${t}": must be NAME=URL, e.g. --target canary=https://canary.example.test`);
-    return { name: m[1]!, baseUrl: m[2]!.replace(/\/+$/, '') };
+    const at = t.indexOf('=');
+    const [name, url] = [t.slice(0, at), t.slice(at + 1)];
+    if (at < 0 || !isLabel(name) || !isBaseUrl(url) || /\s/.test(url)) {
+      throw new UserFacingError(`--target "${t}": must be NAME=URL, e.g. --target canary=https://canary.example.test`);
+    }
+    return { name, baseUrl: normalizeBaseUrl(url) };
   });
   const targets = values.targets ? loadTargetsFile(values.targets) : fromFlags;
   const cycles = values.cycles === undefined ? undefined : Number(values.cycles);

@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig, loadEnv } from '../config/load.ts';
 import { parseDuration } from '../config/duration.ts';
 import { UserFacingError } from '../core/errors.ts';
-import { formatLatencies, routeLatencies } from '../../reporters/latency.ts';
-import { readCalls, type StoredCall } from '../../reporters/results-reader.ts';
+import { formatLatencies, isLatencySample, routeLatencies } from '../../reporters/latency.ts';
+import { readCalls, type CallLine } from '../../reporters/results-store/index.ts';
 
 /** `synthetics report`: P50/P95/P99 per route from the results store (first attempts only). */
 export async function reportCommand(argv: string[]): Promise<number> {
@@ -18,9 +18,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
     if (ms === undefined) throw new UserFacingError(`--since "${values.since}": must be a duration like 15m or 1h`);
     since = new Date(Date.now() - ms);
   }
-  const calls: StoredCall[] = [];
-  for await (const call of readCalls(config.resultsDir, since)) {
-    if (!call.retry && call.status > 0 && call.source === 'api' && (!values.target || call.target === values.target)) calls.push(call);
+  const calls: CallLine[] = [];
+  for await (const call of readCalls(config.resultsDir, { since, target: values.target })) {
+    if (isLatencySample(call)) calls.push(call);
   }
   const rows = routeLatencies(calls);
   console.log(values.json ? JSON.stringify(rows) : formatLatencies(rows));

@@ -4,17 +4,16 @@ import { parseDuration } from '../config/duration.ts';
 import { UserFacingError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import type { JourneyResult } from '../core/records.ts';
+import type { TargetSpec } from '../core/target.ts';
 import { JOURNEYS, selectJourneys } from '../../journeys/index.ts';
 import type { Journey } from '../../journeys/journey.ts';
-import { NdjsonResultStore } from '../../reporters/ndjson-store.ts';
-import { formatTable } from '../../reporters/table.ts';
-import { firstAttemptCalls, formatLatencies, routeLatencies } from '../../reporters/latency.ts';
-import { startEmbeddedSandbox } from '../runner/embedded-sandbox.ts';
+import type { SinkFanOut } from '../../reporters/sink.ts';
+import { standardSinks } from '../../reporters/sinks.ts';
+import { startEmbeddedSandbox } from '../../sandbox/embedded.ts';
 import { acquireLock } from '../runner/lock.ts';
 import { Scheduler } from '../runner/scheduler.ts';
 import { Suite } from '../runner/suite.ts';
 import { TargetRun } from '../runner/target-run.ts';
-import type { TargetSpec } from '../runner/targets.ts';
 import { parseRunArgs, type RunArgs } from './args.ts';
 
 /** How long a signalled runner lets the running cycle finish before it closes the browser under it. */
@@ -56,7 +55,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const locks: Array<{ release(): Promise<void> }> = [];
   const lockDir = join(config.resultsDir, 'locks');
-  const store = new NdjsonResultStore(config.resultsDir);
+  const { fanOut } = standardSinks(config, intervalMs === undefined ? 'cron' : 'loop',
+    intervalMs === undefined ? { out: process.stdout, headings: specs.length > 1 } : undefined);
   try {
     const runs: TargetRun[] = [];
     for (const spec of specs) {
@@ -72,11 +72,13 @@ export async function runCommand(argv: string[]): Promise<number> {
         continue;
       }
       locks.push(lock);
-      runs.push(new TargetRun(await suite.open(spec), journeys, store, intervalMs === undefined ? 'cron' : 'loop'));
+      runs.push(new TargetRun(await suite.open(spec), journeys, fanOut));
     }
     if (intervalMs === undefined) return await runOnce(runs);
-    return await runForever(runs, intervalMs, args.cycles, suite);
+    return await runForever(runs, intervalMs, args.cycles, suite, fanOut);
   } finally {
+    // Closing the sinks prints a one-shot run's latency summary, or marks a stopped runner's groups.
+    await fanOut.close();
     await suite.close();
     await Promise.allSettled(locks.map((l) => l.release()));
     await sandbox?.close();
@@ -85,17 +87,11 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 async function runOnce(runs: TargetRun[]): Promise<number> {
   const results: JourneyResult[] = [];
-  for (const run of runs) {
-    const cycle = await run.cycle();
-    results.push(...cycle.results);
-    if (runs.length > 1) console.log(`\ntarget ${run.session.target.name} (${run.session.target.baseUrl})`);
-    console.log(formatTable(cycle.results));
-  }
-  if (results.length > 0) console.log(`\nAPI latency (ms, first attempts)\n${formatLatencies(routeLatencies(firstAttemptCalls(results)))}`);
+  for (const run of runs) results.push(...(await run.cycle()).results);
   return results.every((r) => r.outcome !== 'failed') ? 0 : 1;
 }
 
-async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, suite: Suite): Promise<number> {
+async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, suite: Suite, sinks: SinkFanOut): Promise<number> {
   const scheduler = new Scheduler(runs, { intervalMs, maxCycles });
   let forced: NodeJS.Timeout | undefined;
   const onSignal = (signal: string) => {
@@ -121,7 +117,7 @@ async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: numb
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     process.off('beforeExit', onDrained);
-    await Promise.allSettled(runs.map((r) => r.markStopped()));
+    await sinks.close(); // the final push marks the groups stopped
     log(`stopped after ${scheduler.cycles} cycle(s)`);
   }
   return 0;

@@ -1,3 +1,11 @@
+import { LABEL_PATTERN, URL_PATTERN } from '../core/labels.ts';
+
+/**
+ * Not a user key: set by Playwright's global setup when it started the embedded sandbox, so the
+ * workers (other processes) target the same one.
+ */
+export const SANDBOX_URL_ENV = 'SYNTHETICS_SANDBOX_URL';
+
 /**
  * Every configuration key: its meaning, default, how it is parsed and its constraint (a JSON
  * Schema checked by ajv). `.env.example` lists exactly these keys; a test keeps the two in step.
@@ -17,11 +25,12 @@ export interface ConfigKey {
 }
 
 const ms = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max });
-const label = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' };
+const label = { type: 'string', pattern: LABEL_PATTERN };
+const url = { type: 'string', pattern: URL_PATTERN };
 const credential = { type: 'string', minLength: 1 };
 
 export const CONFIG_KEYS: ConfigKey[] = [
-  { key: 'BASE_URL', kind: 'url', meaning: 'The app under watch. Empty: start the embedded reference sandbox on a free port and target it.', example: 'https://canary.example.test', schema: { type: 'string', pattern: '^https?://[^\\s/]+' } },
+  { key: 'BASE_URL', kind: 'url', meaning: 'The app under watch. Empty: start the embedded reference sandbox on a free port and target it.', example: 'https://canary.example.test', schema: url },
   { key: 'SYNTH_STUDENT_EMAIL', kind: 'string', meaning: 'Synthetic student account (required with BASE_URL; sandbox default synthetic-student@example.test).', example: 'synthetic-student@example.test', schema: { type: 'string', format: 'email' } },
   { key: 'SYNTH_STUDENT_PASSWORD', kind: 'string', meaning: 'Its password (required with BASE_URL; sandbox default in sandbox/defaults.ts).', example: '', schema: credential, secret: true },
   { key: 'SYNTH_PROVIDER_EMAIL', kind: 'string', meaning: 'Synthetic provider account, for the provider dashboard.', example: 'synthetic-provider@example.test', schema: { type: 'string', format: 'email' } },
@@ -36,7 +45,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'BUILD_ID', kind: 'string', meaning: 'Label `build_id` of the build under watch. Empty: read from the target\'s /health.', example: 'build-1842', schema: label },
   { key: 'GIT_SHA', kind: 'string', meaning: 'Label `git_sha` of the build under watch. Empty: read from the target\'s /health.', example: '3f9c2ab', schema: label },
   { key: 'DEVICES', kind: 'list', meaning: 'Browser device profiles the runner drives (desktop, mobile).', example: 'desktop,mobile', default: 'desktop', schema: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['desktop', 'mobile'] } } },
-  { key: 'PUSHGATEWAY_URL', kind: 'url', meaning: 'Prometheus Pushgateway to push metrics to after every cycle. Empty: results store only.', example: 'http://127.0.0.1:9091', schema: { type: 'string', pattern: '^https?://[^\\s/]+' } },
+  { key: 'PUSHGATEWAY_URL', kind: 'url', meaning: 'Prometheus Pushgateway to push metrics to after every cycle. Empty: results store only.', example: 'http://127.0.0.1:9091', schema: url },
   { key: 'PUSH_TIMEOUT_MS', kind: 'int', meaning: 'Timeout of one push to the Pushgateway.', example: '2000', default: '2000', schema: ms(100, 60000) },
   { key: 'PUSH_JOB', kind: 'string', meaning: 'Pushgateway job name.', example: 'synthetics', default: 'synthetics', schema: label },
   { key: 'RUNNER_ID', kind: 'string', meaning: 'This runner\'s id in the Pushgateway grouping key (two runners never share one). Empty: the host name.', example: 'eu-west-1-a', schema: label },

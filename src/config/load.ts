@@ -1,15 +1,14 @@
 import { hostname } from 'node:os';
 import { config as loadDotenv } from 'dotenv';
+import { ajvProblems, inputPath } from '../core/ajv-errors.ts';
+import { strictAjv } from '../core/ajv.ts';
+import type { Budgets } from '../core/budgets.ts';
 import { ConfigError } from '../core/errors.ts';
+import { normalizeBaseUrl, toLabel } from '../core/labels.ts';
 import { scrubber } from '../core/scrub.ts';
-import { strictAjv } from './ajv.ts';
+import type { Account } from '../core/target.ts';
 import { CONFIG_KEYS, type ConfigKey } from './keys.ts';
 import { parseDuration } from './duration.ts';
-
-export interface Account {
-  email: string;
-  password: string;
-}
 
 export interface SuiteConfig {
   /** Undefined: the embedded sandbox is started and targeted. */
@@ -31,7 +30,7 @@ export interface SuiteConfig {
   runIntervalMs: number;
   retry: { retries: number; minDelayMs: number; factor: number; maxDelayMs: number };
   journeyTimeoutMs: number;
-  budgets: { criticalMs: number; defaultMs: number; pageMs: number; overrides: Record<string, number> };
+  budgets: Budgets;
   routeMap: Record<string, string>;
   chromiumPath?: string;
 }
@@ -66,7 +65,7 @@ function parseValue(spec: ConfigKey, raw: string): { value?: unknown; problem?: 
     case 'list':
       return { value: raw.split(',').map((s) => s.trim()).filter(Boolean) };
     case 'url':
-      return { value: raw.replace(/\/+$/, '') };
+      return { value: normalizeBaseUrl(raw) };
     default:
       return { value: raw };
   }
@@ -113,15 +112,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
   };
   const validate = strictAjv().compile(schema);
   if (!validate(parsed)) {
-    for (const err of validate.errors ?? []) {
-      if (err.keyword === 'propertyNames') continue; // its cause is reported on its own, with the name
-      const key = err.instancePath.split('/')[1] ?? '';
+    for (const { path: [key, ...inner], message } of ajvProblems(validate.errors, parsed)) {
       const spec = CONFIG_KEYS.find((k) => k.key === key);
       if (!spec) continue;
-      const inner = err.instancePath.split('/').slice(2).join('.');
-      const where = err.propertyName ? `key "${err.propertyName}" ` : inner ? (spec.kind === 'list' ? `item ${Number(inner) + 1} ` : `${inner} `) : '';
-      const what = err.keyword === 'enum' ? `must be one of ${(err.params.allowedValues as unknown[]).join(', ')}` : err.message;
-      problems.push(`config ${describe(spec, rawOf(key) ?? spec.default)}: ${where}${what} (e.g. ${spec.key}=${spec.example})`);
+      const where = inner.length ? `${inputPath(inner)} ` : '';
+      problems.push(`config ${describe(spec, rawOf(spec.key) ?? spec.default)}: ${where}${message} (e.g. ${spec.key}=${spec.example})`);
     }
   }
 
@@ -156,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
     pushgatewayUrl: parsed.PUSHGATEWAY_URL as string | undefined,
     pushTimeoutMs: parsed.PUSH_TIMEOUT_MS as number,
     pushJob: parsed.PUSH_JOB as string,
-    runnerId: (parsed.RUNNER_ID as string | undefined) ?? hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 64),
+    runnerId: (parsed.RUNNER_ID as string | undefined) ?? toLabel(hostname()),
     resultsDir: parsed.RESULTS_DIR as string,
     runIntervalMs: parsed.RUN_INTERVAL as number,
     retry: {

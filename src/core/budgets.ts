@@ -1,4 +1,11 @@
-import type { SuiteConfig } from '../config/load.ts';
+/** Latency budgets in ms (config: CRITICAL_BUDGET_MS, DEFAULT_BUDGET_MS, PAGE_BUDGET_MS, LATENCY_BUDGETS). */
+export interface Budgets {
+  criticalMs: number;
+  defaultMs: number;
+  pageMs: number;
+  /** `METHOD /route` → ms. */
+  overrides: Record<string, number>;
+}
 
 /** The calls a user waits on in the main flow: held to the critical budget (150 ms by default). */
 const CRITICAL = new Set([
@@ -21,7 +28,7 @@ const CRITICAL = new Set([
  * suite's request interception, so the server-side budgets are held by the API journeys, which
  * measure the server precisely; browser journeys are held to what a user would notice.
  */
-export function budgetFor(budgets: SuiteConfig['budgets'], method: string, route: string, fromBrowser = false): number {
+export function budgetFor(budgets: Budgets, method: string, route: string, fromBrowser = false): number {
   const key = `${method.toUpperCase()} ${route}`;
   return budgets.overrides[key] ?? (fromBrowser ? budgets.pageMs : CRITICAL.has(key) ? budgets.criticalMs : budgets.defaultMs);
 }

@@ -23,13 +23,3 @@ export class SyntheticIds {
     };
   }
 }
-
-export const CANARY_USER_AGENT = 'ScholarshipAI-Canary/1.0';
-export const SYNTHETIC_QUERY = { name: 'e2e', value: '1' } as const;
-
-/** Adds e2e=1 to a URL, keeping every other query parameter. */
-export function withE2e(url: string, base?: string): string {
-  const u = new URL(url, base);
-  u.searchParams.set(SYNTHETIC_QUERY.name, SYNTHETIC_QUERY.value);
-  return u.toString();
-}

@@ -76,3 +76,37 @@ export function outcomeOf(attempts: AttemptRecord[]): JourneyOutcome {
   if (!last || last.status === 'failed') return 'failed';
   return attempts.length > 1 ? 'flaky' : 'passed';
 }
+
+/** The labels of one journey run: the cohort is the journey's, the device is `api` or a browser profile. */
+export function labelsFor(region: string, target: { name: string; canary: boolean; buildId: string; gitSha: string }, cohort: string, device: string): RunLabels {
+  return {
+    target: target.name,
+    canary: String(target.canary),
+    region,
+    device,
+    cohort,
+    build_id: target.buildId,
+    git_sha: target.gitSha,
+  };
+}
+
+/**
+ * A journey's result from its attempts, however they were run (one process retrying, or
+ * Playwright's retries arriving one test result at a time). The reason of a failed journey is
+ * its last attempt's.
+ */
+export function journeyResult(
+  run: Pick<JourneyResult, 'journey' | 'kind' | 'labels'>,
+  attempts: AttemptRecord[],
+  timing: { startedAt?: string; durationMs?: number } = {},
+): JourneyResult {
+  const outcome = outcomeOf(attempts);
+  return {
+    ...run,
+    outcome,
+    startedAt: timing.startedAt ?? attempts[0]?.startedAt ?? new Date().toISOString(),
+    durationMs: timing.durationMs ?? attempts.reduce((sum, a) => sum + a.durationMs, 0),
+    reason: outcome === 'failed' ? attempts[attempts.length - 1]?.reason : undefined,
+    attempts,
+  };
+}

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { strictAjv } from '../config/ajv.ts';
+import type { ValidateFunction } from 'ajv';
+import { ajvProblems, dottedPath } from './ajv-errors.ts';
+import { strictAjv } from './ajv.ts';
 import { SchemaLoadError } from './errors.ts';
 
 export interface SchemaVerdict {
@@ -12,39 +13,6 @@ export interface SchemaVerdict {
 }
 
 export const SCHEMAS_DIR = new URL('../../schemas/', import.meta.url).pathname;
-
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
-/** `/items/0/title` → `items[0].title`. */
-function fieldPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (extra !== undefined) parts.push(extra);
-  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(body)';
-}
-
-function valueAt(body: unknown, instancePath: string): unknown {
-  let cur: unknown = body;
-  for (const p of instancePath.split('/').slice(1)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-
-function describeError(err: ErrorObject, body: unknown): string {
-  if (err.keyword === 'required') {
-    return `field "${fieldPath(err.instancePath, String(err.params.missingProperty))}" is missing`;
-  }
-  const field = fieldPath(err.instancePath);
-  if (err.keyword === 'type') {
-    return `field "${field}" must be ${String(err.params.type)}, got ${typeOf(valueAt(body, err.instancePath))}`;
-  }
-  return `field "${field}" ${err.message ?? 'is invalid'}`;
-}
 
 /**
  * Every schema in schemas/, compiled once at start in ajv strict mode. A broken schema stops
@@ -110,7 +78,7 @@ export class SchemaRegistry {
     const fn = this.validators.get(name);
     if (!fn) throw new Error(`unknown schema "${name}" (known: ${this.names().join(', ')})`);
     if (fn(body)) return { ok: true, problems: [] };
-    const problems = [...new Set((fn.errors ?? []).map((e) => describeError(e, body)))];
+    const problems = ajvProblems(fn.errors, body).map((p) => `field "${dottedPath(p.path, '(body)')}" ${p.message}`);
     return { ok: false, problems };
   }
 }

@@ -4,11 +4,11 @@ import { runAttempt } from '../../fixtures/attempt.ts';
 import { BROWSER_CONTEXT_DEFAULTS } from '../../fixtures/browser-tagging.ts';
 import type { Journey } from '../../journeys/journey.ts';
 import type { SuiteConfig } from '../config/load.ts';
-import { outcomeOf, type AttemptRecord, type JourneyResult, type RunLabels } from '../core/records.ts';
+import { DEVICE_PROFILES, type DeviceName } from '../core/chromium.ts';
+import { journeyResult, labelsFor, type AttemptRecord, type JourneyResult } from '../core/records.ts';
 import type { SchemaRegistry } from '../core/schemas.ts';
 import type { Target } from '../core/target.ts';
 import { withTimeout } from '../core/timeout.ts';
-import { DEVICE_PROFILES, type DeviceName } from './browser.ts';
 
 /** What the runner keeps warm between cycles for one target. */
 export interface WarmSession {
@@ -19,18 +19,6 @@ export interface WarmSession {
   newRequestContext: () => Promise<APIRequestContext>;
   /** Launched lazily, shared by all targets. */
   browser?: () => Promise<Browser>;
-}
-
-export function labelsFor(config: SuiteConfig, target: Target, journey: Journey, device: string): RunLabels {
-  return {
-    target: target.name,
-    canary: String(target.canary),
-    region: config.region,
-    device,
-    cohort: journey.cohort,
-    build_id: target.buildId,
-    git_sha: target.gitSha,
-  };
 }
 
 class AttemptFailed extends Error {}
@@ -92,15 +80,9 @@ export async function executeJourney(journey: Journey, session: WarmSession, dev
       });
     }
   });
-  const outcome = outcomeOf(attempts);
-  return {
-    journey: journey.id,
-    kind: journey.kind,
-    labels: labelsFor(session.config, session.target, journey, device),
-    outcome,
-    startedAt,
-    durationMs: Math.round(performance.now() - started),
-    reason: outcome === 'failed' ? attempts[attempts.length - 1]?.reason : undefined,
+  return journeyResult(
+    { journey: journey.id, kind: journey.kind, labels: labelsFor(session.config.region, session.target, journey.cohort, device) },
     attempts,
-  };
+    { startedAt, durationMs: Math.round(performance.now() - started) },
+  );
 }

@@ -56,7 +56,7 @@ export class Scheduler {
       const missed = missedTicks(start, Date.now(), intervalMs);
       if (missed > 0) {
         log(`cycle ${this.cycles} took ${Date.now() - start} ms, longer than ${intervalMs} ms: ${missed} cycle(s) skipped`);
-        for (const run of this.runs) run.publisher.countMissed(missed);
+        for (const run of this.runs) run.cyclesMissed(missed);
       }
       this.options.onCycle?.(this.cycles, this.runs);
     }
@@ -65,14 +65,14 @@ export class Scheduler {
   private async cycleOf(run: TargetRun): Promise<void> {
     const started = Date.now();
     try {
-      const { results, pushed } = await run.cycle();
+      const { results, sinks } = await run.cycle();
       const failed = results.filter((r) => r.outcome === 'failed');
       const flaky = results.filter((r) => r.outcome === 'flaky').length;
       const first = failed[0] ? ` — ${failed[0].journey}/${failed[0].labels.device}: ${failed[0].reason}` : '';
       log(
         `cycle ${this.cycles} ${run.session.target.name}: ${results.length - failed.length}/${results.length} passed` +
           `${flaky ? ` (${flaky} flaky)` : ''}, ${failed.length} failed in ${Date.now() - started} ms` +
-          `${pushed === false ? ', push failed' : ''}${first}`,
+          `${sinks.notes.map((n) => `, ${n}`).join('')}${first}`,
       );
     } catch (e) {
       // Nothing a target does may stop the runner: the next cycle tries again.

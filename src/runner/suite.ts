@@ -1,9 +1,10 @@
 import { chromium, request as playwrightRequest, type Browser } from '@playwright/test';
 import type { SuiteConfig } from '../config/load.ts';
+import { resolveTarget } from '../../fixtures/target.ts';
+import { CHROMIUM_ARGS, findChromium } from '../core/chromium.ts';
 import { SchemaRegistry } from '../core/schemas.ts';
-import { CHROMIUM_ARGS, findChromium } from './browser.ts';
+import type { TargetSpec } from '../core/target.ts';
 import type { WarmSession } from './execute.ts';
-import { resolveTarget, type TargetSpec } from './targets.ts';
 
 /**
  * The warm state of a runner process: schemas compiled once, one request context per target and

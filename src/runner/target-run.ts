@@ -1,7 +1,5 @@
 import type { Journey } from '../../journeys/journey.ts';
-import type { TargetMetrics } from '../../reporters/metrics.ts';
-import { MetricsPublisher } from '../../reporters/metrics-publisher.ts';
-import type { NdjsonResultStore } from '../../reporters/ndjson-store.ts';
+import type { FanOutOutcome, SinkFanOut } from '../../reporters/sink.ts';
 import { log } from '../core/log.ts';
 import type { JourneyResult } from '../core/records.ts';
 import type { WarmSession } from './execute.ts';
@@ -9,46 +7,29 @@ import { runCycle } from './cycle.ts';
 
 export interface CycleSummary {
   results: JourneyResult[];
-  pushed: boolean | undefined;
-  stored: boolean;
+  /** What the sinks made of the batch: notes (`push failed`) and the names of sinks that failed. */
+  sinks: FanOutOutcome;
 }
 
-/**
- * One target's side of a cycle: run the journeys, then hand the results to the sinks (results
- * store, metrics). A sink failure is one log line and a counter, never a red run.
- */
+/** One target's side of a cycle: run the journeys, then hand the results to the sinks it was given. */
 export class TargetRun {
-  readonly publisher: MetricsPublisher;
   private cycles = 0;
 
   constructor(
     readonly session: WarmSession,
     readonly journeys: Journey[],
-    private readonly store: NdjsonResultStore,
-    /** cron: each run is a new process, so cumulative metric state is kept in RESULTS_DIR. */
-    mode: 'cron' | 'loop',
-  ) {
-    this.publisher = new MetricsPublisher(session.config, session.target.name, mode);
-  }
-
-  /** The prom-client side of this target (tests read it directly). */
-  get metrics(): TargetMetrics {
-    return this.publisher.metrics;
-  }
+    private readonly sinks: SinkFanOut,
+  ) {}
 
   async cycle(): Promise<CycleSummary> {
     if (this.cycles++ > 0) await this.renewRequestContext();
     const results = await runCycle(this.session, this.journeys);
-    await this.publisher.record(results);
-    const stored = await this.store.write(results).then(
-      () => true,
-      (e: Error) => {
-        log(`results store ${this.store.dir}: write failed (${e.message.split('\n')[0]}); results of this cycle are only in metrics`);
-        return false;
-      },
-    );
-    const pushed = await this.publisher.publish();
-    return { results, pushed, stored };
+    return { results, sinks: await this.sinks.write({ target: this.session.target.name, baseUrl: this.session.target.baseUrl, results }) };
+  }
+
+  /** Ticks this target's cycle covered and so skipped: counted by the sinks that count. */
+  cyclesMissed(count: number): void {
+    this.sinks.cyclesMissed(this.session.target.name, count);
   }
 
   /**
@@ -66,9 +47,5 @@ export class TargetRun {
       return;
     }
     await old.dispose().catch(() => undefined);
-  }
-
-  markStopped(): Promise<void> {
-    return this.publisher.markStopped();
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CANARY_USER_AGENT } from '../../src/core/ids.ts';
+import { CANARY_USER_AGENT } from '../../src/core/tagging.ts';
 import { baseEnv, readResults, runCli, runPlaywright, tempDir } from '../support/cli.ts';
 import { sandbox, sandboxEnv, type SandboxHandle, type SandboxRequest } from '../support/sandbox.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseExposition, type Sample } from '../../src/core/exposition.ts';
 import { after, before } from 'node:test';
-import { ROOT, startCli, tempDir } from '../support/cli.ts';
+import { closedPort, ROOT, startCli, tempDir } from '../support/cli.ts';
 import { sandbox, type SandboxHandle } from '../support/sandbox.ts';
 
 const run = promisify(execFile);
@@ -281,6 +281,20 @@ export function useServicesAndSandbox(): { readonly services: Services; readonly
     await cleanupProcesses();
     await started.sb?.close();
     await started.services?.stop();
+  });
+  return started;
+}
+
+/** Hooks for a test file that needs a sandbox and a Pushgateway of its own (no Prometheus). */
+export function useSandboxAndPushgateway(): { readonly sb: SandboxHandle; readonly gateway: string } {
+  const started = {} as { sb: SandboxHandle; gateway: string };
+  before(async () => {
+    started.sb = await sandbox();
+    started.gateway = (await startPushgateway(await closedPort())).url;
+  });
+  after(async () => {
+    await started.sb?.close();
+    await cleanupProcesses();
   });
   return started;
 }

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { selectJourneys } from '../../journeys/index.ts';
-import { NdjsonResultStore } from '../../reporters/ndjson-store.ts';
+import { standardSinks } from '../../reporters/sinks.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { Scheduler } from '../../src/runner/scheduler.ts';
 import { Suite } from '../../src/runner/suite.ts';
@@ -80,7 +80,8 @@ test(`soak: ${CYCLES} cycles of the API journeys in one runner process, heap bou
   }));
   const suite = new Suite(config);
   const journeys = selectJourneys('api');
-  const run = new TargetRun(await suite.open({ name: 'canary', baseUrl: sandboxUrl }), journeys, new NdjsonResultStore(results), 'loop');
+  const sinks = standardSinks(config, 'loop');
+  const run = new TargetRun(await suite.open({ name: 'canary', baseUrl: sandboxUrl }), journeys, sinks.fanOut);
 
   // The runner logs two lines a cycle (its summary, and "took longer than 1 ms"): count them and
   // keep the unexpected ones instead of flooding the test output.
@@ -129,7 +130,7 @@ test(`soak: ${CYCLES} cycles of the API journeys in one runner process, heap bou
   assert.ok(logLines >= CYCLES, `${logLines} log lines for ${CYCLES} cycles`);
 
   // Outcomes, from the runner's own counters and cross-checked against what the gateway holds.
-  const runs = (await run.metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'synthetic_journey_runs_total')!;
+  const runs = (await sinks.metrics.of('canary').metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'synthetic_journey_runs_total')!;
   const byOutcome = { passed: 0, flaky: 0, failed: 0 } as Record<string, number>;
   for (const v of runs.values) byOutcome[String(v.labels.outcome)]! += v.value;
   const total = byOutcome.passed! + byOutcome.flaky! + byOutcome.failed!;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backoffDelay, totalBackoff } from '../../src/runner/backoff.ts';
 import { missedTicks, nextTick } from '../../src/runner/scheduler.ts';
-import { ConsecutiveFailures } from '../../src/runner/consecutive.ts';
+import { ConsecutiveFailures } from '../../reporters/consecutive.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { JourneyResult } from '../../src/core/records.ts';
 

@@ -13,11 +13,11 @@ function fakeRun(durations: number[]) {
   let missed = 0;
   const run = {
     session: { target: { name: 'fake' } },
-    publisher: { countMissed: (n: number) => void (missed += n) },
+    cyclesMissed: (n: number) => void (missed += n),
     async cycle() {
       starts.push(Date.now());
       await new Promise((r) => setTimeout(r, durations[starts.length - 1] ?? 0));
-      return { results: [], pushed: undefined, stored: true };
+      return { results: [], sinks: { notes: [], failed: [] } };
     },
   };
   return { run: run as unknown as TargetRun, starts, missed: () => missed };

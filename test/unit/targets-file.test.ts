@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UserFacingError } from '../../src/core/errors.ts';
-import { loadTargetsFile } from '../../src/runner/targets-file.ts';
+import { loadTargetsFile } from '../../src/config/targets-file.ts';
 import { tempDir } from '../support/cli.ts';
 
 const file = (content: string) => {

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { BrowserNotFoundError } from '../core/errors.ts';
+import { BrowserNotFoundError } from './errors.ts';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 

@@ -1,4 +1,4 @@
-import type { JourneyResult } from '../core/records.ts';
+import type { JourneyResult } from '../src/core/records.ts';
 
 const keyOf = (r: Pick<JourneyResult, 'journey' | 'labels'>) => `${r.journey}|${r.labels.device}`;
 

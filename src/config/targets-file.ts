@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { strictAjv } from '../config/ajv.ts';
+import { ajvProblems, inputPath } from '../core/ajv-errors.ts';
+import { strictAjv } from '../core/ajv.ts';
 import { UserFacingError } from '../core/errors.ts';
-import type { TargetSpec } from './targets.ts';
+import { LABEL_PATTERN, URL_PATTERN, normalizeBaseUrl } from '../core/labels.ts';
+import type { TargetSpec } from '../core/target.ts';
 
 const SCHEMA = {
   type: 'array',
@@ -11,8 +13,8 @@ const SCHEMA = {
     required: ['name', 'url'],
     additionalProperties: false,
     properties: {
-      name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
-      url: { type: 'string', pattern: '^https?://[^\\s/]+' },
+      name: { type: 'string', pattern: LABEL_PATTERN },
+      url: { type: 'string', pattern: URL_PATTERN },
       canary: { type: 'boolean' },
     },
   },
@@ -32,16 +34,12 @@ export function loadTargetsFile(path: string): TargetSpec[] {
   }
   const validate = strictAjv().compile(SCHEMA);
   if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const [index, field] = e.instancePath.split('/').slice(1);
-      const where = index === undefined ? '' : `item ${Number(index) + 1}${field ? ` ${field}` : ''} `;
-      const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : '';
-      return `targets file ${path}: ${where}${e.message}${extra} (e.g. [{"name": "canary", "url": "https://canary.example.test"}])`;
-    });
-    throw new UserFacingError([...new Set(problems)].join('\n'));
+    const problems = ajvProblems(validate.errors, data).map((p) =>
+      `targets file ${path}: ${[inputPath(p.path), p.message].filter(Boolean).join(' ')} (e.g. [{"name": "canary", "url": "https://canary.example.test"}])`);
+    throw new UserFacingError(problems.join('\n'));
   }
   const specs = (data as Array<{ name: string; url: string; canary?: boolean }>).map((t) => ({
-    name: t.name, baseUrl: t.url.replace(/\/+$/, ''), canary: t.canary,
+    name: t.name, baseUrl: normalizeBaseUrl(t.url), canary: t.canary,
   }));
   const names = specs.map((s) => s.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

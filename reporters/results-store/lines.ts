@@ -1,0 +1,41 @@
+import type { AttemptRecord, CallRecord, JourneyResult, RunLabels } from '../../src/core/records.ts';
+
+/**
+ * The store's two kinds of line, the one machine format every consumer reads (report, gate,
+ * baseline, ship-room view). Labels are flat on both, so every consumer filters them alike.
+ * No bodies, no tokens, no emails: the records they are made from carry none.
+ */
+export type JourneyLine = Omit<JourneyResult, 'attempts' | 'labels'> & RunLabels & {
+  type: 'journey';
+  /** The attempts without their calls (those are call lines). */
+  attempts: Array<Omit<AttemptRecord, 'calls'>>;
+};
+
+export type CallLine = CallRecord & RunLabels & {
+  type: 'call';
+  journey: string;
+  attempt: number;
+  /** Made by a retry attempt: kept out of latency percentiles. */
+  retry: boolean;
+  runId: string;
+};
+
+export type StoreLine = JourneyLine | CallLine;
+
+/** One journey line per journey run, then one call line per call of each of its attempts. */
+export function toLines(results: JourneyResult[]): StoreLine[] {
+  const lines: StoreLine[] = [];
+  for (const r of results) {
+    const { attempts, labels, ...journey } = r;
+    lines.push({ type: 'journey', ...journey, ...labels, attempts: attempts.map(({ calls: _calls, ...a }) => a) });
+    for (const a of attempts) {
+      for (const c of a.calls) {
+        lines.push({ type: 'call', journey: r.journey, ...labels, attempt: a.attempt, retry: a.attempt > 1, runId: a.runId, ...c });
+      }
+    }
+  }
+  return lines;
+}
+
+/** When a line happened: a journey's start, a call's start. */
+export const timeOf = (line: StoreLine): string => (line.type === 'journey' ? line.startedAt : line.at);
