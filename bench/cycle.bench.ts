@@ -38,19 +38,22 @@ const env = {
   SYNTH_QUOTA_EMAIL: SANDBOX_ACCOUNTS.quota.email, SYNTH_QUOTA_PASSWORD: SANDBOX_ACCOUNTS.quota.password,
 };
 
+/** A cycle as the runner bounds it at the default 60 s cadence. */
+const bounds = () => ({ deadline: Date.now() + 48_000, stop: new AbortController().signal });
+
 async function warm(url: string, cycles: number) {
   const results = mkdtempSync(join(tmpdir(), 'bench-'));
   const config = loadConfig({ ...process.env, ...env, BASE_URL: url, RESULTS_DIR: results, RETRIES: '0' });
   const suite = new Suite(config);
   const run = new TargetRun(await suite.open({ name: 'bench', baseUrl: url }), selectJourneys(project), standardSinks(config, 'loop').fanOut);
-  await run.cycle(); // first cycle launches the browser and warms caches: not counted
+  await run.cycle(bounds()); // first cycle launches the browser and warms caches: not counted
   const wall: number[] = [];
   const cpu: number[] = [];
   let failed = 0;
   for (let i = 0; i < cycles; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const { results: r } = await run.cycle();
+    const { results: r } = await run.cycle(bounds());
     wall.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);

@@ -13,8 +13,12 @@ export class ConsecutiveFailures {
     this.counts = new Map(Object.entries(initial));
   }
 
+  /** An aborted run says nothing about the target: the count stays as it was. */
   update(results: JourneyResult[]): void {
-    for (const r of results) this.counts.set(keyOf(r), r.outcome === 'failed' ? (this.counts.get(keyOf(r)) ?? 0) + 1 : 0);
+    for (const r of results) {
+      if (r.outcome === 'aborted') continue;
+      this.counts.set(keyOf(r), r.outcome === 'failed' ? (this.counts.get(keyOf(r)) ?? 0) + 1 : 0);
+    }
   }
 
   of = (r: Pick<JourneyResult, 'journey' | 'labels'>): number => this.counts.get(keyOf(r)) ?? 0;

@@ -27,6 +27,19 @@ export async function loadCronState(path: string): Promise<CronState> {
   }
 }
 
+/**
+ * Keeps only the series of `build` (and those without a build label): what earlier runs saw of a
+ * build the target no longer serves must not be pushed again, nor grow the state run after run.
+ */
+export function ofBuild(state: CronState, build: string | undefined): CronState {
+  if (build === undefined) return state;
+  const metrics = state.metrics.map((m) => ({
+    ...m,
+    values: m.values.filter((v) => (v.labels as Record<string, unknown>).build_id === undefined || (v.labels as Record<string, unknown>).build_id === build),
+  })).filter((m) => m.values.length > 0);
+  return { ...state, metrics };
+}
+
 /** This run's metrics plus the cumulative ones of every earlier run. */
 export async function combineWithState(current: Registry, state: CronState): Promise<Registry> {
   const now = await current.getMetricsAsJSON();

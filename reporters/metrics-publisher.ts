@@ -3,10 +3,13 @@ import type { SuiteConfig } from '../src/config/load.ts';
 import { log } from '../src/core/log.ts';
 import type { JourneyResult } from '../src/core/records.ts';
 import { ConsecutiveFailures } from './consecutive.ts';
-import { combineWithState, cronStatePath, loadCronState, saveCronState, type CronState } from './cron-state.ts';
+import { combineWithState, cronStatePath, loadCronState, ofBuild, saveCronState, type CronState } from './cron-state.ts';
 import { TargetMetrics } from './metrics.ts';
-import { pushRegistry, type PushTarget } from './pushgateway.ts';
+import { deleteGroup, pushRegistry, type PushTarget } from './pushgateway.ts';
 import type { CycleBatch, Sink } from './sink.ts';
+
+/** The final delete or push of a stopping runner: one try, at most this long. */
+const STOP_PUSH_TIMEOUT_MS = 3000;
 
 /**
  * One target's metrics as one process publishes them: consecutive failures, the prom-client
@@ -19,6 +22,8 @@ export class MetricsPublisher {
   readonly metrics: TargetMetrics;
   consecutive = new ConsecutiveFailures();
   private cronState?: CronState;
+  /** The build the target served in the last batch: a change drops the old build's series. */
+  private build?: string;
   private readonly statePath: string;
   private readonly labels: { target: string; region: string };
 
@@ -44,6 +49,13 @@ export class MetricsPublisher {
     if (this.mode === 'cron' && !this.cronState) {
       this.cronState = await loadCronState(this.statePath);
       this.consecutive = new ConsecutiveFailures(this.cronState.consecutive);
+    }
+    const build = results[0]?.labels.build_id;
+    if (build !== undefined && build !== this.build) {
+      if (this.build !== undefined) this.metrics.forgetBuild();
+      this.build = build;
+      // Earlier runs' series of other builds leave the kept state: it depends on the current build only.
+      if (this.cronState) this.cronState = ofBuild(this.cronState, build);
     }
     this.consecutive.update(results);
     this.metrics.record(results, this.consecutive.of);
@@ -76,10 +88,21 @@ export class MetricsPublisher {
     return pushed;
   }
 
-  /** A clean shutdown marks the group: runner_up 0 and a last push, so a stopped runner never looks green. */
-  async markStopped(): Promise<void> {
+  /**
+   * A clean shutdown of a long-running runner never leaves a group that looks alive: by default
+   * it deletes the group (absent and stale are then the signals, and a rollout of the runner leaves
+   * no ghost); with STOPPED_GROUP=mark it pushes runner_up 0 and leaves the group. One quick try
+   * each: a stop is bounded.
+   */
+  async stop(): Promise<void> {
+    if (!this.push) return;
+    const once = { ...this.push, retries: 0, timeoutMs: Math.min(this.push.timeoutMs, STOP_PUSH_TIMEOUT_MS) };
+    if (this.config.stoppedGroup === 'delete') {
+      await deleteGroup(once);
+      return;
+    }
     this.metrics.runnerUp.set(this.labels, 0);
-    if (this.push) await pushRegistry(await this.registryToPush(), { ...this.push, retries: 1 });
+    await pushRegistry(await this.registryToPush(), once);
   }
 
   private registryToPush(): Promise<Registry> | Registry {
@@ -119,8 +142,8 @@ export class MetricsSink implements Sink {
     this.of(target).countSinkFailure(sink);
   }
 
-  /** A long-running runner marks its groups stopped; a cron run leaves them for the next run. */
+  /** A long-running runner deletes (or marks) its groups; a cron run leaves them for the next run. */
   async close(): Promise<void> {
-    if (this.mode === 'loop') await Promise.allSettled([...this.publishers.values()].map((p) => p.markStopped()));
+    if (this.mode === 'loop') await Promise.allSettled([...this.publishers.values()].map((p) => p.stop()));
   }
 }

@@ -2,15 +2,25 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JourneyResult, RunLabels } from '../src/core/records.ts';
 
 /**
- * Request-latency buckets, in seconds: 5 ms to 5 s, with an edge at every latency threshold of the
- * canary runbook (120, 130, 150, 160, 350 ms) so threshold ratios read from the histogram are exact.
+ * Request-latency buckets, in seconds: an edge at every latency threshold of the canary runbook
+ * (120, 130, 150, 160, 350 ms), so threshold ratios read from the histogram are exact, and few
+ * others: every edge costs one series per route and status class, and a push must stay bounded
+ * (docs/metrics.md). Exact percentiles come from the results store.
  */
-export const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.12, 0.13, 0.15, 0.16, 0.2, 0.25, 0.35, 0.5, 0.75, 1, 1.5, 2, 2.5, 5];
-export const JOURNEY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60];
+export const REQUEST_BUCKETS = [0.05, 0.12, 0.13, 0.15, 0.16, 0.35, 1];
+/** Journey wall time: API journeys take tens of ms, browser journeys seconds, a hung one its timeout. */
+export const JOURNEY_BUCKETS = [0.25, 1, 2.5, 10];
 
 const BASE = ['target', 'canary', 'region', 'device', 'cohort', 'build_id', 'git_sha'] as const;
 const JOURNEY = [...BASE, 'journey'] as const;
-const REQUEST = [...JOURNEY, 'step', 'path', 'method', 'status_class'] as const;
+/**
+ * The request histograms are keyed by what a gate reads (route, method, status class and the run
+ * labels), not by cohort, journey or step: those multiply the buckets by every step that calls a route.
+ * Journey and step stay on the counters (runs, schema failures, budget breaches) and the journey
+ * duration histogram; step durations are in the results store.
+ */
+const RUN = ['target', 'canary', 'region', 'device', 'build_id', 'git_sha'] as const;
+const REQUEST = [...RUN, 'path', 'method', 'status_class'] as const;
 
 const statusClass = (status: number) => (status === 0 ? 'none' : `${Math.floor(status / 100)}xx`);
 
@@ -49,7 +59,7 @@ export class TargetMetrics {
   });
   private readonly journeyRuns = new Counter({
     name: 'synthetic_journey_runs_total',
-    help: 'Journey runs by outcome: passed (first attempt), flaky (passed on retry), failed.',
+    help: 'Journey runs by outcome: passed (first attempt), flaky (passed on retry), failed, aborted (cut short by a stop or the runner\'s own fault: no verdict on the target).',
     labelNames: [...JOURNEY, 'outcome'], registers: [this.registry],
   });
   private readonly consecutiveFailures = new Gauge({
@@ -60,12 +70,12 @@ export class TargetMetrics {
   private readonly schemaFailures = new Counter({
     name: 'synthetic_schema_failures_total',
     help: 'Responses that broke their JSON Schema.',
-    labelNames: [...JOURNEY, 'path', 'method'], registers: [this.registry],
+    labelNames: [...JOURNEY, 'step', 'path', 'method'], registers: [this.registry],
   });
   private readonly budgetBreaches = new Counter({
     name: 'synthetic_budget_breaches_total',
     help: 'Calls slower than their latency budget.',
-    labelNames: [...JOURNEY, 'path', 'method'], registers: [this.registry],
+    labelNames: [...JOURNEY, 'step', 'path', 'method'], registers: [this.registry],
   });
   private readonly lastCycle = new Gauge({
     name: 'synthetic_last_cycle_timestamp_seconds',
@@ -87,6 +97,11 @@ export class TargetMetrics {
     help: 'Batches a sink (results-store, metrics, summary) failed to take; the other sinks still had them.',
     labelNames: ['target', 'region', 'sink'], registers: [this.registry],
   });
+  private readonly runnerErrors = new Counter({
+    name: 'synthetic_runner_errors_total',
+    help: 'Attempts the runner itself could not carry out (browser crashed, page or request context could not be made): the runner\'s fault, never the target\'s.',
+    labelNames: ['target', 'region'], registers: [this.registry],
+  });
   readonly runnerUp = new Gauge({
     name: 'synthetic_runner_up',
     help: '1 while the runner is cycling; 0 pushed by a clean shutdown.',
@@ -102,32 +117,47 @@ export class TargetMetrics {
     // Zero the runner-level counters so they exist (and rate() works) before the first event.
     this.cyclesMissed.inc({ target, region }, 0);
     this.pushFailures.inc({ target, region }, 0);
+    this.runnerErrors.inc({ target, region }, 0);
+  }
+
+  /**
+   * The target now serves another build: every series of the old build leaves the registry (so
+   * the next push, which replaces the group, drops them). Only series with a build label go.
+   */
+  forgetBuild(): void {
+    for (const metric of [this.requestDuration, this.retryRequestDuration, this.browserRequestDuration, this.journeyDuration,
+      this.journeyRuns, this.schemaFailures, this.budgetBreaches]) metric.reset();
   }
 
   /** Adds one cycle's results; gauges describe this cycle only, counters and histograms accumulate. */
   record(results: JourneyResult[], consecutive: (r: JourneyResult) => number, endedAt = Date.now()): void {
     // A gauge series of a build the target no longer serves must not linger with its last value.
     this.journeySuccess.reset();
-    this.journeyAttempts.reset();
     this.consecutiveFailures.reset();
+    this.journeyAttempts.reset();
     let labels: RunLabels | undefined;
     for (const r of results) {
       labels = r.labels;
       const jl = { ...r.labels, journey: r.journey };
-      this.journeySuccess.set(jl, r.outcome === 'failed' ? 0 : 1);
-      this.journeyAttempts.set(jl, r.attempts.length);
-      this.consecutiveFailures.set(jl, consecutive(r));
       this.journeyRuns.inc({ ...jl, outcome: r.outcome });
+      for (const a of r.attempts) if (a.abortedBy === 'runner') this.runnerErrors.inc({ target: this.target, region: this.region });
+      // An aborted run has no verdict: its success gauge is absent this cycle, not 0 and not 1.
+      if (r.outcome === 'aborted') continue;
+      this.journeySuccess.set(jl, r.outcome === 'failed' ? 0 : 1);
+      this.consecutiveFailures.set(jl, consecutive(r));
+      this.journeyAttempts.set(jl, r.attempts.length);
       this.journeyDuration.observe(jl, r.durationMs / 1000);
       for (const a of r.attempts) {
+        if (a.status === 'aborted') continue;
         for (const c of a.calls) {
-          const cl = { ...jl, path: c.route, method: c.method };
+          const cl = { ...jl, step: c.step, path: c.route, method: c.method };
           // A browser's timing includes its own queueing and the suite's interception: kept out of
           // the server-latency histograms the gate reads.
           const histogram = c.source === 'browser'
             ? (a.attempt === 1 ? this.browserRequestDuration : undefined)
             : (a.attempt === 1 ? this.requestDuration : this.retryRequestDuration);
-          histogram?.observe({ ...cl, step: c.step, status_class: statusClass(c.status) }, c.durationMs / 1000);
+          const { cohort: _cohort, ...run } = r.labels;
+          histogram?.observe({ ...run, path: c.route, method: c.method, status_class: statusClass(c.status) }, c.durationMs / 1000);
           if (c.schemaOutcome === 'fail') this.schemaFailures.inc(cl);
           if (c.overBudget) this.budgetBreaches.inc(cl);
         }

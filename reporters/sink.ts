@@ -1,5 +1,5 @@
 import { log } from '../src/core/log.ts';
-import type { JourneyResult } from '../src/core/records.ts';
+import type { CallRecord, JourneyResult, RunLabels } from '../src/core/records.ts';
 
 /** One cycle's results for one target: what every sink is given. */
 export interface CycleBatch {
@@ -7,6 +7,8 @@ export interface CycleBatch {
   /** Where the target was reached, when the run knows it (for a person reading a summary). */
   baseUrl?: string;
   results: JourneyResult[];
+  /** The runner's own calls of the cycle (the build probe of /health), outside any journey. */
+  probes?: Array<{ labels: RunLabels; call: CallRecord }>;
 }
 
 /**

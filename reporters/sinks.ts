@@ -21,7 +21,7 @@ export function standardSinks(
   summary?: { out: { write(text: string): unknown }; headings: boolean },
 ): StandardSinks {
   const metrics = new MetricsSink(config, mode);
-  const sinks: Sink[] = [new ResultsStore(config.resultsDir), metrics];
+  const sinks: Sink[] = [new ResultsStore(config.resultsDir, { retentionDays: config.resultsRetentionDays }), metrics];
   if (summary) sinks.push(new SummarySink(summary.out, summary.headings));
   return { fanOut: new SinkFanOut(sinks), metrics };
 }

@@ -22,9 +22,20 @@ export type CallLine = CallRecord & RunLabels & {
 
 export type StoreLine = JourneyLine | CallLine;
 
+/** A call the runner made itself in a cycle (the build probe), outside any journey. */
+export interface ProbeCall {
+  labels: RunLabels;
+  call: CallRecord;
+}
+
+/** The `journey` of a probe's call line: not a journey, so no journey line goes with it. */
+export const PROBE_JOURNEY = 'runner-probe';
+
 /** One journey line per journey run, then one call line per call of each of its attempts. */
-export function toLines(results: JourneyResult[]): StoreLine[] {
-  const lines: StoreLine[] = [];
+export function toLines(results: JourneyResult[], probes: readonly ProbeCall[] = []): StoreLine[] {
+  const lines: StoreLine[] = probes.map(({ labels, call }) => ({
+    type: 'call', journey: PROBE_JOURNEY, ...labels, attempt: 1, retry: false, runId: '-', ...call,
+  }));
   for (const r of results) {
     const { attempts, labels, ...journey } = r;
     lines.push({ type: 'journey', ...journey, ...labels, attempts: attempts.map(({ calls: _calls, ...a }) => a) });

@@ -1,16 +1,16 @@
-import { parseArgs } from 'node:util';
+import { inspect } from 'node:util';
 import { loadConfig, loadEnv } from '../config/load.ts';
 import { UserFacingError } from '../core/errors.ts';
-import { scrub } from '../core/scrub.ts';
+import { scrub, scrubber, scrubUrlCredentials } from '../core/scrub.ts';
 import { log } from '../core/log.ts';
 import { JOURNEYS } from '../../journeys/index.ts';
-import { USAGE } from './args.ts';
+import { COMMAND_USAGE, HelpRequested, parseFlags, USAGE } from './args.ts';
 import { runCommand } from './run.ts';
 import { reportCommand } from './report.ts';
 
 async function sandboxCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } } });
-  const port = Number(values.port);
+  const values = parseFlags('sandbox', argv, { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } });
+  const port = /^\d+$/.test(values.port) ? Number(values.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserFacingError(`--port "${values.port}": must be 0 (a free port) to 65535`);
   loadEnv();
   const { startSandbox } = await import('../../sandbox/server.ts');
@@ -34,18 +34,23 @@ async function main(argv: string[]): Promise<number> {
     case 'sandbox':
       return sandboxCommand(rest);
     case 'journeys':
+      parseFlags('journeys', rest, {});
       for (const j of JOURNEYS) console.log(`${j.id.padEnd(18)} ${j.kind.padEnd(8)} ${j.cohort.padEnd(10)} ${j.title}`);
       return 0;
     case 'config':
+      parseFlags('config', rest, {});
       loadConfig();
       console.log('config ok');
       return 0;
     case undefined:
+      // A usage mistake: the usage goes where mistakes go, and stdout stays empty.
+      console.error(USAGE);
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       console.log(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
       throw new UserFacingError(`unknown command "${command}"\n${USAGE}`);
   }
@@ -57,11 +62,20 @@ process.on('unhandledRejection', (e) => log(`unhandled rejection: ${String((e as
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof HelpRequested) {
+      console.log(`usage: ${COMMAND_USAGE[e.command]}`);
+      process.exit(0);
+    }
     if (e instanceof UserFacingError) {
-      console.error(scrub(e.message).split('\n').map((l) => `synthetics: ${l}`).join('\n'));
+      // The suite composed this message: it names keys and flags and never echoes a secret key's
+      // value, so only known secrets and URL credentials (a URL the user typed) are taken out;
+      // the patterns would garble it ("PASSWORD: required", an example address).
+      const message = scrubUrlCredentials(scrubber.scrubKnown(e.message));
+      console.error(message.split('\n').map((l) => `synthetics: ${l}`).join('\n'));
       process.exit(2);
     }
-    console.error(e);
+    // A bug: keep the stack, scrubbed like every other line the suite writes.
+    console.error(scrub(inspect(e)));
     process.exit(70);
   },
 );

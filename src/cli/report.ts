@@ -1,23 +1,40 @@
-import { parseArgs } from 'node:util';
+import { statSync } from 'node:fs';
 import { loadConfig, loadEnv } from '../config/load.ts';
 import { parseDuration } from '../config/duration.ts';
 import { UserFacingError } from '../core/errors.ts';
+import { isLabel } from '../core/labels.ts';
 import { formatLatencies, isLatencySample, routeLatencies } from '../../reporters/latency.ts';
 import { readCalls, type CallLine } from '../../reporters/results-store/index.ts';
+import { parseFlags } from './args.ts';
+
+/** The results store must exist: an empty table for a directory that is not there would read as "all quiet". */
+function checkResultsDir(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserFacingError(`results dir ${dir}: not found (run "synthetics run" first, or pass --results DIR)`);
+    throw new UserFacingError(`results dir ${dir}: cannot be read (${code ?? (e as Error).message}): pass --results DIR`);
+  }
+  if (!isDir) throw new UserFacingError(`results dir ${dir}: not a directory (pass --results DIR, the directory "synthetics run" writes)`);
+}
 
 /** `synthetics report`: P50/P95/P99 per route from the results store (first attempts only). */
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { results: { type: 'string' }, since: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean', default: false } },
+  const values = parseFlags('report', argv, {
+    results: { type: 'string' }, since: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean', default: false },
   });
-  const config = loadConfig(loadEnv(), values.results ? { RESULTS_DIR: values.results } : {});
-  let since: Date | undefined;
-  if (values.since) {
-    const ms = parseDuration(values.since);
-    if (ms === undefined) throw new UserFacingError(`--since "${values.since}": must be a duration like 15m or 1h`);
-    since = new Date(Date.now() - ms);
+  let sinceMs: number | undefined;
+  if (values.since !== undefined) {
+    sinceMs = parseDuration(values.since);
+    if (sinceMs === undefined) throw new UserFacingError(`--since "${values.since}": must be a duration like 15m or 1h`);
   }
+  if (values.target !== undefined && !isLabel(values.target)) throw new UserFacingError(`--target "${values.target}": must be a target name like canary (letters, digits, _ . : -)`);
+  const config = loadConfig(loadEnv(), values.results ? { RESULTS_DIR: values.results } : {});
+  checkResultsDir(config.resultsDir);
+  // A window longer than the clock has run is "everything".
+  const since = sinceMs === undefined ? undefined : new Date(Math.max(0, Date.now() - sinceMs));
   const calls: CallLine[] = [];
   for await (const call of readCalls(config.resultsDir, { since, target: values.target })) {
     if (isLatencySample(call)) calls.push(call);

@@ -5,25 +5,24 @@ import { UserFacingError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
 import type { JourneyResult } from '../core/records.ts';
 import type { TargetSpec } from '../core/target.ts';
-import { JOURNEYS, selectJourneys } from '../../journeys/index.ts';
-import type { Journey } from '../../journeys/journey.ts';
+import { selectJourneys } from '../../journeys/index.ts';
 import type { SinkFanOut } from '../../reporters/sink.ts';
 import { standardSinks } from '../../reporters/sinks.ts';
 import { startEmbeddedSandbox } from '../../sandbox/embedded.ts';
 import { acquireLock } from '../runner/lock.ts';
-import { Scheduler } from '../runner/scheduler.ts';
+import { cycleDeadline, Scheduler } from '../runner/scheduler.ts';
 import { Suite } from '../runner/suite.ts';
 import { TargetRun } from '../runner/target-run.ts';
 import { parseRunArgs, type RunArgs } from './args.ts';
+import { preflight } from './preflight.ts';
 
-/** How long a signalled runner lets the running cycle finish before it closes the browser under it. */
-const SHUTDOWN_GRACE_MS = 20_000;
-
-function journeysFor(args: RunArgs): Journey[] {
-  const unknown = args.journeys.filter((id) => !JOURNEYS.some((j) => j.id === id));
-  if (unknown.length) throw new UserFacingError(`--journey ${unknown.join(',')}: unknown (known: ${JOURNEYS.map((j) => j.id).join(', ')})`);
-  return selectJourneys(args.project, args.journeys);
-}
+/** How long a signalled runner lets the running cycle finish before its attempts are aborted. */
+const SHUTDOWN_GRACE_MS = 8_000;
+/**
+ * A signalled runner is gone by then, whatever hangs: grace, the last cycle's push (bounded) and
+ * the final delete (one try of at most 3 s) fit well inside it.
+ */
+const SHUTDOWN_BOUND_MS = 20_000;
 
 function targetSpecs(args: RunArgs, config: SuiteConfig): TargetSpec[] {
   if (args.targets.length > 0) return args.targets;
@@ -37,13 +36,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (args.baseUrl) overrides.BASE_URL = args.baseUrl;
   if (args.results) overrides.RESULTS_DIR = args.results;
   const config = loadConfig(loadEnv(), overrides);
-  const intervalMs = args.every === undefined ? undefined : args.every === '' ? config.runIntervalMs : parseDuration(args.every);
-  if (args.every !== undefined && (intervalMs === undefined || intervalMs < 100)) {
-    throw new UserFacingError(`--every "${args.every}": must be a duration of at least 100ms, like 60s or 5m`);
-  }
-  const journeys = journeysFor(args);
+  // parseRunArgs has checked the cadence and the journey selection.
+  const intervalMs = args.every === undefined ? undefined : args.every === '' ? config.runIntervalMs : parseDuration(args.every)!;
+  const journeys = selectJourneys(args.project, args.journeys);
+  await preflight(config, { browser: journeys.some((j) => j.kind === 'browser'), resultsFlag: args.results !== undefined });
   const suite = new Suite(config);
-  if (journeys.some((j) => j.kind === 'browser')) suite.checkBrowser();
 
   const specs = targetSpecs(args, config);
   let sandbox: { url: string; close(): Promise<void> } | undefined;
@@ -74,8 +71,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       locks.push(lock);
       runs.push(new TargetRun(await suite.open(spec), journeys, fanOut));
     }
-    if (intervalMs === undefined) return await runOnce(runs);
-    return await runForever(runs, intervalMs, args.cycles, suite, fanOut);
+    if (intervalMs === undefined) return await runOnce(runs, config.runIntervalMs);
+    return await runForever(runs, intervalMs, args.cycles, fanOut);
   } finally {
     // Closing the sinks prints a one-shot run's latency summary, or marks a stopped runner's groups.
     await fanOut.close();
@@ -85,20 +82,41 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function runOnce(runs: TargetRun[]): Promise<number> {
-  const results: JourneyResult[] = [];
-  for (const run of runs) results.push(...(await run.cycle()).results);
-  return results.every((r) => r.outcome !== 'failed') ? 0 : 1;
+/**
+ * One cycle of every target, at once, bounded as a whole by the deadline RUN_INTERVAL gives (the
+ * cron schedule's period). A signal aborts it: what ran is kept, nothing is judged failed for it.
+ */
+async function runOnce(runs: TargetRun[], intervalMs: number): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    log(`${signal}: aborting the run`);
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const bounds = { deadline: cycleDeadline(Date.now(), intervalMs), stop: stop.signal };
+    const cycles = await Promise.all(runs.map((run) => run.cycle(bounds)));
+    return cycles.every((c) => c.results.every((r) => r.outcome !== 'failed')) ? 0 : 1;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }
 
-async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, suite: Suite, sinks: SinkFanOut): Promise<number> {
+async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, sinks: SinkFanOut): Promise<number> {
   const scheduler = new Scheduler(runs, { intervalMs, maxCycles });
   let forced: NodeJS.Timeout | undefined;
   const onSignal = (signal: string) => {
-    log(`${signal}: finishing the running cycle, then a final push`);
+    if (forced) return;
+    log(`${signal}: finishing the running cycle (up to ${SHUTDOWN_GRACE_MS / 1000} s), then a final push`);
     scheduler.stop();
-    // A cycle stuck past the grace is cut short: closing the browser and contexts fails its journeys fast.
-    forced ??= setTimeout(() => void suite.close(), SHUTDOWN_GRACE_MS);
+    // Past the grace the running attempts are aborted: recorded as aborted, never as the target's failure.
+    forced = setTimeout(() => scheduler.abortRunning(), SHUTDOWN_GRACE_MS);
+    setTimeout(() => {
+      log(`still stopping ${SHUTDOWN_BOUND_MS / 1000} s after ${signal}: exiting now`);
+      process.exit(70);
+    }, SHUTDOWN_BOUND_MS).unref();
   };
   // A cycle awaiting a promise that never settles, with no timer or socket left, drains the event
   // loop: Node would exit 0 mid-cycle, silently, with runner_up still 1. Make that loud and non-zero.
@@ -109,7 +127,7 @@ async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: numb
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('beforeExit', onDrained);
-  log(`running ${runs.map((r) => r.session.target.name).join(', ')} every ${intervalMs} ms`);
+  log(`running ${runs.map((r) => r.session.target.name).join(', ')} every ${intervalMs} ms: first cycle now`);
   try {
     await scheduler.run();
   } finally {

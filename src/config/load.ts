@@ -26,7 +26,11 @@ export interface SuiteConfig {
   pushTimeoutMs: number;
   pushJob: string;
   runnerId: string;
+  /** What a stopped long-running runner does with its Pushgateway groups. */
+  stoppedGroup: 'delete' | 'mark';
   resultsDir: string;
+  /** Days of results kept. */
+  resultsRetentionDays: number;
   runIntervalMs: number;
   retry: { retries: number; minDelayMs: number; factor: number; maxDelayMs: number };
   journeyTimeoutMs: number;
@@ -152,7 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
     pushTimeoutMs: parsed.PUSH_TIMEOUT_MS as number,
     pushJob: parsed.PUSH_JOB as string,
     runnerId: (parsed.RUNNER_ID as string | undefined) ?? toLabel(hostname()),
+    stoppedGroup: parsed.STOPPED_GROUP as SuiteConfig['stoppedGroup'],
     resultsDir: parsed.RESULTS_DIR as string,
+    resultsRetentionDays: parsed.RESULTS_RETENTION as number,
     runIntervalMs: parsed.RUN_INTERVAL as number,
     retry: {
       retries: parsed.RETRIES as number,

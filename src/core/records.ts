@@ -22,8 +22,11 @@ export interface CallRecord {
   schemaOutcome: SchemaOutcome;
   syntheticId: string;
   traceId: string;
-  /** api: made by the API client; browser: a same-origin request made by the page. */
-  source: 'api' | 'browser';
+  /**
+   * api: made by the API client; browser: a same-origin request made by the page; probe: made by
+   * the runner itself (the build probe), never a latency sample of a journey.
+   */
+  source: 'api' | 'browser' | 'probe';
   /** Only set when the call itself failed a check. */
   problem?: string;
 }
@@ -34,9 +37,18 @@ export interface StepRecord {
   durationMs: number;
 }
 
+/**
+ * `aborted`: the runner cut the attempt short (a stop, or its own fault: the browser crashed, a
+ * page or request context could not be made). Not the target's failure: never pushed or counted
+ * as one.
+ */
+export type AttemptStatus = 'passed' | 'failed' | 'aborted';
+
 export interface AttemptRecord {
   attempt: number;
-  status: 'passed' | 'failed';
+  status: AttemptStatus;
+  /** Why an aborted attempt was cut: a stop, the runner's own fault, or the cycle's deadline. */
+  abortedBy?: 'stop' | 'runner' | 'deadline';
   startedAt: string;
   durationMs: number;
   reason?: string;
@@ -57,7 +69,7 @@ export interface RunLabels {
   git_sha: string;
 }
 
-export type JourneyOutcome = 'passed' | 'flaky' | 'failed';
+export type JourneyOutcome = 'passed' | 'flaky' | 'failed' | 'aborted';
 
 export interface JourneyResult {
   journey: string;
@@ -70,10 +82,14 @@ export interface JourneyResult {
   attempts: AttemptRecord[];
 }
 
-/** Passed first time, passed only on a retry (flaky), or never passed. */
+/**
+ * Passed first time, passed only on a retry (flaky), never passed (failed), or cut short by the
+ * runner before it could tell (aborted: its last attempt was aborted).
+ */
 export function outcomeOf(attempts: AttemptRecord[]): JourneyOutcome {
   const last = attempts[attempts.length - 1];
   if (!last || last.status === 'failed') return 'failed';
+  if (last.status === 'aborted') return 'aborted';
   return attempts.length > 1 ? 'flaky' : 'passed';
 }
 
@@ -92,8 +108,8 @@ export function labelsFor(region: string, target: { name: string; canary: boolea
 
 /**
  * A journey's result from its attempts, however they were run (one process retrying, or
- * Playwright's retries arriving one test result at a time). The reason of a failed journey is
- * its last attempt's.
+ * Playwright's retries arriving one test result at a time). The reason of a failed or aborted
+ * journey is its last attempt's.
  */
 export function journeyResult(
   run: Pick<JourneyResult, 'journey' | 'kind' | 'labels'>,
@@ -106,7 +122,7 @@ export function journeyResult(
     outcome,
     startedAt: timing.startedAt ?? attempts[0]?.startedAt ?? new Date().toISOString(),
     durationMs: timing.durationMs ?? attempts.reduce((sum, a) => sum + a.durationMs, 0),
-    reason: outcome === 'failed' ? attempts[attempts.length - 1]?.reason : undefined,
+    reason: outcome === 'failed' || outcome === 'aborted' ? attempts[attempts.length - 1]?.reason : undefined,
     attempts,
   };
 }

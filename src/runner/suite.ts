@@ -20,11 +20,6 @@ export class Suite {
     this.schemas = new SchemaRegistry();
   }
 
-  /** Throws BrowserNotFoundError at start rather than in the middle of a cycle. */
-  checkBrowser(): void {
-    findChromium(this.config.chromiumPath);
-  }
-
   browser = (): Promise<Browser> => {
     // 'disconnected' can lag a crash by a few ms: a browser already known dead is not handed out.
     if (this.launched && !this.launched.isConnected()) this.browserPromise = this.launched = undefined;
@@ -51,7 +46,7 @@ export class Suite {
   };
 
   async open(spec: TargetSpec): Promise<WarmSession> {
-    const target = await resolveTarget(this.config, spec);
+    const target = await resolveTarget(this.config, spec, { followsBuild: true });
     const session: WarmSession = {
       config: this.config,
       schemas: this.schemas,

@@ -1,8 +1,9 @@
 import type { Journey } from '../../journeys/journey.ts';
 import type { FanOutOutcome, SinkFanOut } from '../../reporters/sink.ts';
 import { log } from '../core/log.ts';
-import type { JourneyResult } from '../core/records.ts';
-import type { WarmSession } from './execute.ts';
+import { labelsFor, type CallRecord, type JourneyResult } from '../core/records.ts';
+import { probeBuild } from './build-probe.ts';
+import type { CycleBounds, WarmSession } from './execute.ts';
 import { runCycle } from './cycle.ts';
 
 export interface CycleSummary {
@@ -11,9 +12,17 @@ export interface CycleSummary {
   sinks: FanOutOutcome;
 }
 
-/** One target's side of a cycle: run the journeys, then hand the results to the sinks it was given. */
+/** The build label until /health has named one. */
+const UNKNOWN_BUILD = 'unknown';
+
+/** The build probe never takes more than this, nor more than a tenth of what is left of the cycle. */
+const BUILD_PROBE_TIMEOUT_MS = 2000;
+
+/** One target's side of a cycle: learn its build, run the journeys, hand the results to the sinks it was given. */
 export class TargetRun {
   private cycles = 0;
+  /** Said once per outage: /health could not tell the build. */
+  private buildUnknownSaid = false;
 
   constructor(
     readonly session: WarmSession,
@@ -21,15 +30,42 @@ export class TargetRun {
     private readonly sinks: SinkFanOut,
   ) {}
 
-  async cycle(): Promise<CycleSummary> {
+  async cycle(bounds: CycleBounds): Promise<CycleSummary> {
     if (this.cycles++ > 0) await this.renewRequestContext();
-    const results = await runCycle(this.session, this.journeys);
-    return { results, sinks: await this.sinks.write({ target: this.session.target.name, baseUrl: this.session.target.baseUrl, results }) };
+    const probe = await this.followBuild(bounds);
+    const results = await runCycle(this.session, this.journeys, bounds);
+    const { config, target } = this.session;
+    const probes = probe ? [{ labels: labelsFor(config.region, target, 'runner', 'api'), call: probe }] : [];
+    return { results, sinks: await this.sinks.write({ target: target.name, baseUrl: target.baseUrl, results, probes }) };
   }
 
   /** Ticks this target's cycle covered and so skipped: counted by the sinks that count. */
   cyclesMissed(count: number): void {
     this.sinks.cyclesMissed(this.session.target.name, count);
+  }
+
+  /**
+   * Unless BUILD_ID and GIT_SHA pin them, each cycle asks the target which build it serves, so a
+   * canary redeployed on the same address is labelled with its new build from this cycle on.
+   * /health unreadable: the last known build is kept, and that is said once.
+   */
+  private async followBuild(bounds: CycleBounds): Promise<CallRecord | undefined> {
+    const { config, target } = this.session;
+    if ((config.buildId && config.gitSha) || bounds.stop.aborted) return undefined;
+    const { build, call } = await probeBuild(config, target.baseUrl, Math.max(100, Math.round(Math.min(BUILD_PROBE_TIMEOUT_MS, (bounds.deadline - Date.now()) / 10))));
+    if (!build) {
+      if (!this.buildUnknownSaid) log(`target ${target.name}: /health did not say which build it serves (${call.problem ?? 'no buildId'}); keeping build ${target.buildId}`);
+      this.buildUnknownSaid = true;
+      return call;
+    }
+    this.buildUnknownSaid = false;
+    if (build.buildId === target.buildId && build.gitSha === target.gitSha) return call;
+    log(target.buildId === UNKNOWN_BUILD
+      ? `target ${target.name}: serves build ${build.buildId} (git ${build.gitSha})`
+      : `target ${target.name}: build ${target.buildId} → ${build.buildId}${build.gitSha !== target.gitSha ? ` (git ${target.gitSha} → ${build.gitSha})` : ''}`);
+    target.buildId = build.buildId;
+    target.gitSha = build.gitSha;
+    return call;
   }
 
   /**

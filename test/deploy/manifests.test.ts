@@ -230,7 +230,7 @@ function checkDeployments(c: Ctx): string[] {
     if (doc?.spec?.replicas !== 1) p.push(`${where}: replicas is ${doc?.spec?.replicas}, must be 1 (one runner per region)`);
     if (doc?.spec?.strategy?.type !== 'Recreate') p.push(`${where}: strategy.type must be Recreate so two runners of a region never overlap`);
     const grace = spec.terminationGracePeriodSeconds;
-    if (!(typeof grace === 'number' && grace >= 60)) p.push(`${where}: terminationGracePeriodSeconds ${grace} < 60 (SIGTERM finishes a cycle and pushes)`);
+    if (!(typeof grace === 'number' && grace >= 25)) p.push(`${where}: terminationGracePeriodSeconds ${grace} < 25 (a signalled runner exits within 20 s: cycle grace, final push, group delete)`);
     if (spec.securityContext?.runAsNonRoot !== true && ctr?.securityContext?.runAsNonRoot !== true) p.push(`${where}: securityContext.runAsNonRoot is not true`);
     if (ctr?.livenessProbe) p.push(`${where}: has a livenessProbe, but the runner serves no HTTP endpoint`);
     const argv = argvOf(ctr);
@@ -248,7 +248,8 @@ function checkDeployments(c: Ctx): string[] {
     const sel = JSON.stringify(doc?.spec?.selector?.matchLabels ?? {});
     if (selectors.has(sel)) p.push(`${where}: same selector as another Deployment: they would fight over pods`);
     selectors.add(sel);
-    if (envEntry(ctr, 'RUNNER_ID')?.valueFrom?.fieldRef?.fieldPath !== 'metadata.name') p.push(`${where}: RUNNER_ID must come from the downward API metadata.name`);
+    const runnerId = envEntry(ctr, 'RUNNER_ID');
+    if (typeof runnerId?.value !== 'string' || !runnerId.value.startsWith(region?.value ?? '\u0000')) p.push(`${where}: RUNNER_ID must be a stable literal naming its region (a pod name changes with every rollout and leaves a ghost group)`);
     if (!envEntry(ctr, 'PUSHGATEWAY_URL')) p.push(`${where}: PUSHGATEWAY_URL is not set`);
     for (const k of ['BUILD_ID', 'GIT_SHA']) if (envEntry(ctr, k)) p.push(`${where}: ${k} is set; it must be read from the targets' /health`);
     const results = envEntry(ctr, 'RESULTS_DIR')?.value;
@@ -617,9 +618,9 @@ const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; 
   { check: 'deployments', what: 'duplicate region', mutate: (c) => { setEnv(depCtr(c, 1), 'REGION', { value: depCtr(c, 0).env.find((e: Obj) => e.name === 'REGION').value }); }, expect: /also used by/ },
   { check: 'deployments', what: 'one Deployment only', mutate: (c) => { for (const f of Object.keys(c.k8s)) c.k8s[f] = c.k8s[f]!.filter((d, i, a) => d.kind !== 'Deployment' || a.findIndex((x) => x.kind === 'Deployment') === i); }, expect: /at least two/ },
   { check: 'deployments', what: '--once', mutate: (c) => { depCtr(c).command = ['node', 'bin/synthetics.js', 'run', '--once']; }, expect: /lacks --every 60s/ },
-  { check: 'deployments', what: 'RUNNER_ID literal', mutate: (c) => { setEnv(depCtr(c), 'RUNNER_ID', { value: 'r1' }); }, expect: /RUNNER_ID must come from the downward API/ },
+  { check: 'deployments', what: 'RUNNER_ID from pod name', mutate: (c) => { setEnv(depCtr(c), 'RUNNER_ID', { valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }); }, expect: /RUNNER_ID must be a stable literal naming its region/ },
   { check: 'deployments', what: 'liveness probe', mutate: (c) => { depCtr(c).livenessProbe = { httpGet: { path: '/', port: 8080 } }; }, expect: /livenessProbe/ },
-  { check: 'deployments', what: 'short grace', mutate: (c) => { dep(c).spec.template.spec.terminationGracePeriodSeconds = 30; }, expect: /terminationGracePeriodSeconds 30/ },
+  { check: 'deployments', what: 'short grace', mutate: (c) => { dep(c).spec.template.spec.terminationGracePeriodSeconds = 15; }, expect: /terminationGracePeriodSeconds 15/ },
   { check: 'deployments', what: 'root', mutate: (c) => { delete dep(c).spec.template.spec.securityContext.runAsNonRoot; }, expect: /runAsNonRoot/ },
   { check: 'deployments', what: 'results on hostPath', mutate: (c) => { dep(c).spec.template.spec.volumes[0] = { name: 'results', hostPath: { path: '/tmp' } }; }, expect: /not an emptyDir/ },
   { check: 'deployments', what: 'BUILD_ID pinned', mutate: (c) => { depCtr(c).env.push({ name: 'BUILD_ID', value: 'b1' }); }, expect: /BUILD_ID is set/ },

@@ -17,7 +17,8 @@ const stack = useServicesAndSandbox();
 test('a 500 fault mid-run: success 0 and consecutive failures 1 → 2 → 3, then recovery; SIGTERM marks the group stopped', { timeout: 120_000 }, async (t) => {
   const runner = startRunner(
     ['run', '--every', '1s', '--project', 'api', '--target', `canary=${stack.sb.url}`],
-    baseEnv({ ...sandboxEnv(stack.sb.url), PUSHGATEWAY_URL: stack.services.pushgatewayUrl, RUNNER_ID, REGION: 'test-region', RESULTS_DIR: tempDir() }),
+    // mark: the stopped group stays with runner_up 0 (the default deletes it; lifecycle.test.ts covers that).
+    baseEnv({ ...sandboxEnv(stack.sb.url), PUSHGATEWAY_URL: stack.services.pushgatewayUrl, RUNNER_ID, REGION: 'test-region', RESULTS_DIR: tempDir(), STOPPED_GROUP: 'mark' }),
   );
   const group = { job: 'synthetics', runner: RUNNER_ID, target: 'canary' };
   const read = async (journey: string) => {

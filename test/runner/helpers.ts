@@ -89,13 +89,14 @@ export interface CycleLine {
   total: number;
   flaky: number;
   failed: number;
+  aborted: number;
   ms: number;
   pushFailed: boolean;
   reason?: string;
   line: string;
 }
 
-const CYCLE = /^(\S+) cycle (\d+) (\S+): (\d+)\/(\d+) passed(?: \((\d+) flaky\))?, (\d+) failed in (\d+) ms(, push failed)?(?: — (.*))?$/;
+const CYCLE = /^(\S+) cycle (\d+) (\S+): (\d+)\/(\d+) passed(?: \((\d+) flaky\))?, (\d+) failed(?:, (\d+) aborted)? in (\d+) ms(, push failed)?(?: — (.*))?$/;
 
 /** The `cycle N TARGET: X/Y passed …` lines of a runner's output, in order. */
 export function cycleLines(output: string): CycleLine[] {
@@ -105,7 +106,7 @@ export function cycleLines(output: string): CycleLine[] {
     if (!m) continue;
     lines.push({
       at: Date.parse(m[1]!), n: Number(m[2]), target: m[3]!, passed: Number(m[4]), total: Number(m[5]),
-      flaky: Number(m[6] ?? 0), failed: Number(m[7]), ms: Number(m[8]), pushFailed: Boolean(m[9]), reason: m[10], line,
+      flaky: Number(m[6] ?? 0), failed: Number(m[7]), aborted: Number(m[8] ?? 0), ms: Number(m[9]), pushFailed: Boolean(m[10]), reason: m[11], line,
     });
   }
   return lines;

@@ -44,6 +44,8 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
     RUNNER_ID,
     REGION: 'test-region',
     RESULTS_DIR: results,
+    // The test reads the final push back after the stop: keep the group (the default deletes it).
+    STOPPED_GROUP: 'mark',
   });
   // Latency faults spread the samples over several buckets, so "same bucket" is not trivially
   // the first one: every login is ~20 ms slower, half of the searches/details ~60 ms slower.
@@ -75,7 +77,8 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
   const cohortOf = new Map(API_JOURNEYS.map((j) => [j.id, j.cohort]));
   const journeyLabels = ['target', 'canary', 'region', 'device', 'cohort', 'build_id', 'git_sha', 'journey'];
   const expectedLabels: Record<string, string[]> = {
-    synthetic_request_duration_seconds_bucket: [...journeyLabels, 'step', 'path', 'method', 'status_class', 'le'],
+    // Keyed by what a gate reads: run labels, route, method, status class (issue 10: bounded series).
+    synthetic_request_duration_seconds_bucket: ['target', 'canary', 'region', 'device', 'build_id', 'git_sha', 'path', 'method', 'status_class', 'le'],
     synthetic_journey_duration_seconds_bucket: [...journeyLabels, 'le'],
     synthetic_journey_success: journeyLabels,
     synthetic_consecutive_failures: journeyLabels,

@@ -2,11 +2,11 @@
 // line and keeps cycling (at least two more cycles after the event), and it stops cleanly on a
 // signal. Each case runs a real `synthetics run --every 1s` process.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, test, type TestContext } from 'node:test';
 import { selectJourneys } from '../../journeys/index.ts';
+import { resultsFileFor } from '../../reporters/results-store/index.ts';
 import { baseEnv, tempDir } from '../support/cli.ts';
 import { sandbox, sandboxEnv, type SandboxHandle } from '../support/sandbox.ts';
 import {
@@ -120,7 +120,7 @@ describe('the runner keeps cycling and says what happened', () => {
     for (let i = 1; i < all.length; i++) {
       assert.ok(all[i]!.at - all[i - 1]!.at <= 3_500, `cycles ${all[i - 1]!.n} and ${all[i]!.n} ended ${all[i]!.at - all[i - 1]!.at} ms apart`);
     }
-    assert.match(r.output(), /push of .* failed \(Pushgateway request timed out\)/);
+    assert.match(r.output(), /push of .* failed \(no complete answer within 300 ms\)/);
     assert.ok(connections >= all.length, `only ${connections} connections reached the silent gateway`);
     t.diagnostic(`cycle times with a silent gateway: ${all.map((c) => c.ms).join(', ')} ms`);
     await stopCleanly(r);
@@ -168,14 +168,16 @@ describe('the runner keeps cycling and says what happened', () => {
   });
 
   test('results dir refusing writes: a "results store … write failed" line, journeys still pass', { timeout: 60_000 }, async (t) => {
+    // Writable at start (a results dir that cannot be written then is refused at start), but
+    // today's file is a directory, so every append fails.
     const dir = tempDir();
-    writeFileSync(join(dir, 'file'), 'a regular file where the results dir should be\n');
-    const { r } = runner(t, ['--project', 'api', '--target', `canary=${sb!.url}`], { RESULTS_DIR: join(dir, 'file', 'results') });
+    for (const day of [0, 1]) mkdirSync(resultsFileFor(dir, new Date(Date.now() + day * 86_400_000)));
+    const { r } = runner(t, ['--project', 'api', '--target', `canary=${sb!.url}`], { RESULTS_DIR: dir });
     const cycles = await r.waitForCycles(3);
     for (const c of cycles) assert.equal(c.passed, API_JOURNEYS, c.line);
     const failures = r.output().split('\n').filter((l) => /results store .*: write failed/.test(l));
     assert.ok(failures.length >= 3, `one write-failed line per cycle:\n${r.output()}`);
-    assert.match(failures[0]!, /ENOTDIR/);
+    assert.match(failures[0]!, /EISDIR/);
     await stopCleanly(r);
   });
 });
@@ -201,7 +203,8 @@ describe('a signal mid-cycle: the running cycle finishes, exit 0, the group is m
       // API cycles are short: slow every login down so the signal surely lands inside one.
       if (project === 'api') await sb!.fault({ route: '/api/auth/login', latencyMs: 100 });
       const args = project === 'api' ? ['--project', 'api'] : ['--project', 'browser', '--journey', 'provider-browser'];
-      const { r, runnerId } = runner(t, [...args, '--target', `canary=${sb!.url}`], { PUSHGATEWAY_URL: gateway!.url, DEVICES: 'desktop' });
+      // mark: the stopped group stays, with runner_up 0, so the final push can be read back.
+      const { r, runnerId } = runner(t, [...args, '--target', `canary=${sb!.url}`], { PUSHGATEWAY_URL: gateway!.url, DEVICES: 'desktop', STOPPED_GROUP: 'mark' });
       await r.waitForCycles(1, 60_000, (c) => c.failed === 0);
       // The next cycle has started when the sandbox sees its first request: signal 100 ms later.
       await sb!.clearRequests();

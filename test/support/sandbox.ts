@@ -20,9 +20,12 @@ export interface SandboxRequest {
   status?: number;
 }
 
-/** A real sandbox on a free 127.0.0.1 port, with its control surface as functions. */
-export async function sandbox(): Promise<SandboxHandle> {
-  const s = await startSandbox({ port: 0, host: '127.0.0.1' });
+/**
+ * A real sandbox on a 127.0.0.1 port (a free one unless given: a redeploy reuses the address),
+ * serving `buildId` (default the sandbox's own), with its control surface as functions.
+ */
+export async function sandbox(opts: { port?: number; buildId?: string } = {}): Promise<SandboxHandle> {
+  const s = await startSandbox({ port: opts.port ?? 0, host: '127.0.0.1', ...(opts.buildId ? { buildId: opts.buildId } : {}) });
   const control = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${s.url}/__sandbox/${path}`, {
       method,

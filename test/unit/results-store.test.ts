@@ -76,3 +76,24 @@ test('reader: a torn last line and garbage are skipped; a missing dir reads as e
   assert.equal((await all(readLines(dir))).length, 2, 'only day files are read');
   assert.deepEqual(await all(readLines(join(dir, 'missing'))), []);
 });
+
+test('writer: a torn last line is closed first, so the next record is not glued to it', async () => {
+  const dir = tempDir('store-');
+  const now = new Date('2026-11-23T10:05:00.000Z');
+  const writer = new ResultsStore(dir, { now: () => now });
+  const file = resultsFileFor(dir, now);
+  await writer.write({ target: 'canary', results: [result('2026-11-23T10:00:00.000Z', 'canary')] });
+  assert.equal(readFileSync(file, 'utf8').split('\n').length, 3, 'two lines and the final newline, no blank line');
+  // What a crash in the middle of an append leaves: part of a line, no newline.
+  const fragment = JSON.stringify(toLines([result('2026-11-23T10:00:30.000Z', 'canary')])[0]).slice(0, 40);
+  appendFileSync(file, fragment);
+  await writer.write({ target: 'canary', results: [result('2026-11-23T10:01:00.000Z', 'canary')] });
+  const raw = readFileSync(file, 'utf8').split('\n');
+  assert.equal(raw.pop(), '', 'the file ends with a newline');
+  const parses = (l: string) => { try { JSON.parse(l); return true; } catch { return false; } };
+  assert.deepEqual(raw.map(parses), [true, true, false, true, true]);
+  assert.equal(raw[2], fragment, 'the fragment stays a line of its own, untouched');
+  assert.deepEqual(times(await all(readLines(dir))), [
+    'J 2026-11-23T10:00:00.000Z', 'C 2026-11-23T10:00:00.000Z', 'J 2026-11-23T10:01:00.000Z', 'C 2026-11-23T10:01:00.000Z',
+  ]);
+});

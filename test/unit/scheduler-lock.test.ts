@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acquireLock } from '../../src/runner/lock.ts';
-import { Scheduler } from '../../src/runner/scheduler.ts';
+import { cycleDeadline, MIN_CYCLE_MS, Scheduler } from '../../src/runner/scheduler.ts';
 import type { TargetRun } from '../../src/runner/target-run.ts';
 import { tempDir } from '../support/cli.ts';
 
@@ -23,18 +23,20 @@ function fakeRun(durations: number[]) {
   return { run: run as unknown as TargetRun, starts, missed: () => missed };
 }
 
-test('cycles start on the clock grid and a long cycle skips ticks instead of stacking them', async () => {
+test('the first cycle runs at once; later ones start on the clock grid and a long cycle skips ticks instead of stacking them', async () => {
   const interval = 200;
   const fake = fakeRun([10, 450, 10, 10]);
   const scheduler = new Scheduler([fake.run], { intervalMs: interval, maxCycles: 4 });
+  const called = Date.now();
   await scheduler.run();
   assert.equal(fake.starts.length, 4);
-  for (const start of fake.starts) {
+  assert.ok(fake.starts[0]! - called < 40, `the first cycle started ${fake.starts[0]! - called} ms after run()`);
+  for (const start of fake.starts.slice(1)) {
     const offset = start % interval;
     assert.ok(offset < 40, `cycle started ${offset} ms after its tick`);
   }
-  const gaps = fake.starts.slice(1).map((s, i) => Math.round((s - fake.starts[i]!) / interval));
-  assert.deepEqual(gaps, [1, 3, 1], 'the 450 ms cycle covered two ticks, which were skipped');
+  const gaps = fake.starts.slice(2).map((s, i) => Math.round((s - fake.starts[i + 1]!) / interval));
+  assert.deepEqual(gaps, [3, 1], 'the 450 ms cycle covered two ticks, which were skipped');
   assert.equal(fake.missed(), 2);
 });
 
@@ -46,7 +48,14 @@ test('stop() ends the loop without waiting for the next tick', async () => {
   setTimeout(() => scheduler.stop(), 50);
   await running;
   assert.ok(Date.now() - started < 1000);
-  assert.equal(fake.starts.length, 0);
+  assert.equal(fake.starts.length, 1, 'the first cycle ran at once, the next tick was not waited for');
+});
+
+test('a cycle\'s deadline leaves the sinks a fifth of the cadence (at most 15 s), never under 5 s', () => {
+  assert.equal(cycleDeadline(1_000, 60_000), 1_000 + 48_000);
+  assert.equal(cycleDeadline(0, 300_000), 285_000);
+  assert.equal(cycleDeadline(0, 10_000), 8_000);
+  assert.equal(cycleDeadline(0, 1_000), MIN_CYCLE_MS);
 });
 
 test('a lock is held until released; a second taker is told who holds it', async () => {

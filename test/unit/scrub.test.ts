@@ -41,3 +41,51 @@ test('seen tokens are bounded, oldest out first; configured credentials are neve
   assert.equal(s.scrub('token-number-0 '), 'token-number-0 ', 'the oldest seen token was dropped');
   assert.equal(s.scrub('configured-password'), '[secret]');
 });
+
+test('a URL keeps its host but never its credentials', () => {
+  const s = new Scrubber();
+  assert.equal(
+    s.scrub('pushgateway http://user:s3cr3t-pass@127.0.0.1:9091/metrics failed; BASE_URL=https://qa:p%40ss@canary.example.test'),
+    'pushgateway http://[redacted]@127.0.0.1:9091/metrics failed; BASE_URL=https://[redacted]@canary.example.test',
+  );
+  // A raw "@" in the password: everything up to the last "@" before the host goes.
+  assert.equal(s.scrub('"url":"http://u:p@ss@push.example.test/x"'), '"url":"http://[redacted]@push.example.test/x"');
+  // An address after a URL is not taken for its userinfo.
+  assert.equal(s.scrub('GET http://127.0.0.1:80/api?e2e=1 for a@b.test'), 'GET http://127.0.0.1:80/api?e2e=1 for [email]');
+});
+
+test('a config key name followed by prose stays whole; its value, when given, goes', () => {
+  const s = new Scrubber();
+  const line = 'config SYNTH_STUDENT_PASSWORD: required when BASE_URL is set (set it in the environment or .env; see .env.example)';
+  assert.equal(s.scrub(line), line);
+  assert.equal(s.scrub('config SYNTH_EXPIRED_TOKEN: must NOT have fewer than 1 characters'), 'config SYNTH_EXPIRED_TOKEN: must NOT have fewer than 1 characters');
+  assert.equal(s.scrub('SYNTH_STUDENT_PASSWORD=hunter2-secret'), 'SYNTH_STUDENT_PASSWORD=[redacted]');
+  assert.equal(s.scrub('{"SYNTH_QUOTA_PASSWORD": "q-pass-123"}'), '{"SYNTH_QUOTA_PASSWORD": [redacted]}');
+  // Field names, query parameters and headers are values wherever they are.
+  assert.equal(s.scrub('{"password":"p4ss-word","csrfToken":"c-123456"}'), '{"password":[redacted],"csrfToken":[redacted]}');
+  assert.equal(s.scrub('/cb?access_token=at-123456&state=1'), '/cb?access_token=[redacted]&state=1');
+  assert.equal(s.scrub('x-csrf-token: abc123 sent'), 'x-csrf-token: [redacted] sent');
+  assert.equal(s.scrub('password: hunter2-secret'), 'password: [redacted]');
+  // Words that merely contain a secret word are left alone.
+  const reason = 'POST /api/auth/refresh: schema auth-tokens: field "accessToken" is missing';
+  assert.equal(s.scrub(reason), reason);
+});
+
+test('scrubKnown takes out registered secrets only: a composed message keeps its example address', () => {
+  const s = new Scrubber();
+  s.addSecret('pinned-pass-123', true);
+  s.addSecret('seen-token-456789');
+  const message = 'config SYNTH_STUDENT_EMAIL="x": must match format "email" (e.g. SYNTH_STUDENT_EMAIL=synthetic-student@example.test)';
+  assert.equal(s.scrubKnown(message), message);
+  assert.equal(s.scrubKnown('login with pinned-pass-123 and seen-token-456789'), 'login with [secret] and [secret]');
+  // The full scrub still takes the address out of anything else the suite writes.
+  assert.match(s.scrub(message), /SYNTH_STUDENT_EMAIL=\[email\]/);
+});
+
+test('long words cost linear time, not quadratic', () => {
+  const s = new Scrubber();
+  const started = Date.now();
+  for (const big of ['a'.repeat(200_000), 'a.'.repeat(100_000), `${'X_'.repeat(100_000)}PASSWORD: x`, 'token='.repeat(30_000)]) s.scrub(big);
+  assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+  assert.equal(s.scrub(`${'a'.repeat(50_000)}@example.test`), '[email]');
+});
