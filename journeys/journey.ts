@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import type { ApiClient } from '../fixtures/api-client.ts';
 import type { GuardResponse } from '../fixtures/browser-tagging.ts';
-import type { StepFn } from '../fixtures/recorder.ts';
+import type { StepFn, UserTimingName } from '../fixtures/recorder.ts';
 import type { SuiteConfig } from '../src/config/load.ts';
 import type { Target } from '../src/core/target.ts';
 
@@ -19,6 +19,11 @@ export interface BrowserJourneyContext extends JourneyContext {
   device: string;
   /** Checks a JSON response before the page may use it (e.g. payments must be in sandbox mode). */
   guardResponse: GuardResponse;
+  /**
+   * Reports a user-centric timing (ms) measured from the page's own clock, at most once per
+   * attempt and name; it lands in the attempt record (results store) and the user-timing metric.
+   */
+  timing(name: UserTimingName, ms: number): void;
 }
 
 interface JourneyBase {

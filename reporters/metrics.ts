@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JourneyResult, RunLabels } from '../src/core/records.ts';
+import type { AttemptRecord, JourneyResult, RunLabels } from '../src/core/records.ts';
 
 /**
  * Request-latency buckets, in seconds: an edge at every latency threshold of the canary runbook
@@ -10,6 +10,15 @@ import type { JourneyResult, RunLabels } from '../src/core/records.ts';
 export const REQUEST_BUCKETS = [0.05, 0.12, 0.13, 0.15, 0.16, 0.35, 1];
 /** Journey wall time: API journeys take tens of ms, browser journeys seconds, a hung one its timeout. */
 export const JOURNEY_BUCKETS = [0.25, 1, 2.5, 10];
+/** User-centric timings (time to value, time to first interaction): what a person waits, in seconds. */
+export const USER_TIMING_BUCKETS = [0.25, 0.5, 1, 1.5, 2, 3, 5, 8];
+
+type UserTimings = NonNullable<AttemptRecord['timings']>;
+/** The `timing` label of each user-timing field: a fixed set, so the series stay bounded. */
+export const USER_TIMING_LABELS: { readonly [K in keyof UserTimings]-?: string } = {
+  timeToValueMs: 'time_to_value',
+  timeToFirstInteractionMs: 'time_to_first_interaction',
+};
 
 const BASE = ['target', 'canary', 'region', 'device', 'cohort', 'build_id', 'git_sha'] as const;
 const JOURNEY = [...BASE, 'journey'] as const;
@@ -21,6 +30,8 @@ const JOURNEY = [...BASE, 'journey'] as const;
  */
 const RUN = ['target', 'canary', 'region', 'device', 'build_id', 'git_sha'] as const;
 const REQUEST = [...RUN, 'path', 'method', 'status_class'] as const;
+/** One journey reports each timing, so `journey` adds no series: 2 timings × devices × buckets. */
+const USER_TIMING = [...RUN, 'journey', 'timing'] as const;
 
 const statusClass = (status: number) => (status === 0 ? 'none' : `${Math.floor(status / 100)}xx`);
 
@@ -46,6 +57,11 @@ export class TargetMetrics {
     name: 'synthetic_journey_duration_seconds',
     help: 'Wall time of a journey run, all attempts and backoff included.',
     labelNames: JOURNEY, buckets: JOURNEY_BUCKETS, registers: [this.registry],
+  });
+  private readonly userTiming = new Histogram({
+    name: 'synthetic_user_timing_seconds',
+    help: 'User-centric timings the browser journeys read from the page\'s own clock (time_to_value: landing to first match visible; time_to_first_interaction: dashboard navigation start to its tiles usable), first attempts of passed and flaky runs.',
+    labelNames: USER_TIMING, buckets: USER_TIMING_BUCKETS, registers: [this.registry],
   });
   private readonly journeySuccess = new Gauge({
     name: 'synthetic_journey_success',
@@ -126,7 +142,7 @@ export class TargetMetrics {
    */
   forgetBuild(): void {
     for (const metric of [this.requestDuration, this.retryRequestDuration, this.browserRequestDuration, this.journeyDuration,
-      this.journeyRuns, this.schemaFailures, this.budgetBreaches]) metric.reset();
+      this.userTiming, this.journeyRuns, this.schemaFailures, this.budgetBreaches]) metric.reset();
   }
 
   /** Adds one cycle's results; gauges describe this cycle only, counters and histograms accumulate. */
@@ -147,6 +163,7 @@ export class TargetMetrics {
       this.consecutiveFailures.set(jl, consecutive(r));
       this.journeyAttempts.set(jl, r.attempts.length);
       this.journeyDuration.observe(jl, r.durationMs / 1000);
+      this.observeUserTimings(r);
       for (const a of r.attempts) {
         if (a.status === 'aborted') continue;
         for (const c of a.calls) {
@@ -165,5 +182,22 @@ export class TargetMetrics {
     }
     if (labels) this.lastCycle.set({ target: labels.target, canary: labels.canary, region: labels.region }, endedAt / 1000);
     this.runnerUp.set({ target: this.target, region: this.region }, 1);
+  }
+
+  /**
+   * The first attempt's user timings, of a run that passed or was flaky (not failed or aborted,
+   * and not an aborted first attempt: the runner's fault is nobody's wait). A timing is only
+   * there when its end event happened, so it is a whole wait, never a partial one; a flaky run's
+   * slow first try counts, as on the request histograms, so a retry never hides slowness.
+   */
+  private observeUserTimings(r: JourneyResult): void {
+    if (r.outcome !== 'passed' && r.outcome !== 'flaky') return;
+    const first = r.attempts.find((a) => a.attempt === 1);
+    if (!first?.timings || first.status === 'aborted') return;
+    const { cohort: _cohort, ...run } = r.labels;
+    for (const [field, timing] of Object.entries(USER_TIMING_LABELS) as Array<[keyof UserTimings, string]>) {
+      const ms = first.timings[field];
+      if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) this.userTiming.observe({ ...run, journey: r.journey, timing }, ms / 1000);
+    }
   }
 }

@@ -5,12 +5,14 @@ import { UserFacingError } from '../core/errors.ts';
 import { isBaseUrl, isLabel, normalizeBaseUrl } from '../core/labels.ts';
 import { JOURNEYS } from '../../journeys/index.ts';
 
-export type Command = 'run' | 'report' | 'sandbox' | 'journeys' | 'config';
+export type Command = 'run' | 'report' | 'gate' | 'drill' | 'sandbox' | 'journeys' | 'config';
 
 /** One usage line per command: what a flag mistake prints after its one-line problem. */
 export const COMMAND_USAGE: Record<Command, string> = {
   run: 'synthetics run --once|--every 60s [--base-url URL | --target NAME=URL ... | --targets FILE.json] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]',
   report: 'synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]',
+  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--json] | --serve [--port N] [--host H]',
+  drill: 'synthetics drill [--time-scale F] [--runbook FILE] [--profile NAME] [--only FAULT[,FAULT]] [--json]',
   sandbox: 'synthetics sandbox [--port N] [--host 127.0.0.1]',
   journeys: 'synthetics journeys',
   config: 'synthetics config',
@@ -20,6 +22,9 @@ export const USAGE = `usage:
   synthetics run --once [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]
   synthetics run --every 60s [--target NAME=URL ... | --targets FILE.json] [--project ...] [--journey ...] [--results DIR]
   synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]   latency percentiles from the results store
+  synthetics gate --phase 25 [--profile strict] [--json]            go / hold / rollback, with evidence (exit 0 / 2 / 1)
+  synthetics gate --serve --port 8080                                the decision for Argo Rollouts and Flagger
+  synthetics drill [--only latency,none] [--json]                    faults injected into a sandbox canary: does the gate decide right?
   synthetics sandbox [--port N] [--host 127.0.0.1]
   synthetics journeys                 list the journeys
   synthetics config                   check the configuration

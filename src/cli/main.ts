@@ -6,6 +6,8 @@ import { log } from '../core/log.ts';
 import { JOURNEYS } from '../../journeys/index.ts';
 import { COMMAND_USAGE, HelpRequested, parseFlags, USAGE } from './args.ts';
 import { runCommand } from './run.ts';
+import { gateCommand } from './gate.ts';
+import { drillCommand } from './drill.ts';
 import { reportCommand } from './report.ts';
 
 async function sandboxCommand(argv: string[]): Promise<number> {
@@ -31,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'report':
       return reportCommand(rest);
+    case 'gate':
+      return gateCommand(rest);
+    case 'drill':
+      return drillCommand(rest);
     case 'sandbox':
       return sandboxCommand(rest);
     case 'journeys':

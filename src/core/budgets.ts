@@ -7,8 +7,11 @@ export interface Budgets {
   overrides: Record<string, number>;
 }
 
-/** The calls a user waits on in the main flow: held to the critical budget (150 ms by default). */
-const CRITICAL = new Set([
+/**
+ * The calls a user waits on in the main flow: held to the critical budget (150 ms by default), and
+ * what a runbook check scoped to `routes: critical` reads.
+ */
+export const CRITICAL_ROUTES: ReadonlySet<string> = new Set([
   'GET /health',
   'GET /ready',
   'GET /api/scholarships',
@@ -30,5 +33,5 @@ const CRITICAL = new Set([
  */
 export function budgetFor(budgets: Budgets, method: string, route: string, fromBrowser = false): number {
   const key = `${method.toUpperCase()} ${route}`;
-  return budgets.overrides[key] ?? (fromBrowser ? budgets.pageMs : CRITICAL.has(key) ? budgets.criticalMs : budgets.defaultMs);
+  return budgets.overrides[key] ?? (fromBrowser ? budgets.pageMs : CRITICAL_ROUTES.has(key) ? budgets.criticalMs : budgets.defaultMs);
 }

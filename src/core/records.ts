@@ -56,6 +56,12 @@ export interface AttemptRecord {
   traceId: string;
   steps: StepRecord[];
   calls: CallRecord[];
+  /**
+   * User-centric timings a browser journey read from the page's own clock, in ms; each absent
+   * when not measured (an API journey, or the attempt failed before its end event). A fixed set
+   * of names, so the metric's `timing` label stays bounded.
+   */
+  timings?: { timeToValueMs?: number; timeToFirstInteractionMs?: number };
 }
 
 /** Labels every metric and result line carries (bounded values only). */

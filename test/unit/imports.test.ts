@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
-const SOURCES = ['src', 'fixtures', 'reporters', 'journeys', 'specs', 'playwright.config.ts'];
+const SOURCES = ['src', 'fixtures', 'reporters', 'journeys', 'gate', 'specs', 'playwright.config.ts'];
 
 function filesUnder(path: string): string[] {
   const abs = join(ROOT, path);
@@ -40,6 +40,8 @@ const RULES: Rule[] = [
   { from: under('src/config'), forbidden: (t) => ['src/runner', 'src/cli', 'fixtures', 'reporters', 'journeys'].some((d) => under(d)(t)), why: 'config is read first: it imports only core' },
   { from: under('journeys'), forbidden: (t) => under('src/runner')(t) || under('reporters')(t) || under('src/cli')(t), why: 'journeys are functions of their context: no runner, no sinks' },
   { from: under('src/runner'), forbidden: (t) => under('reporters')(t) && t !== 'reporters/sink.ts', why: 'the runner is handed its sinks: it imports the sink contract, no concrete reporter' },
+  { from: under('gate'), forbidden: (t) => ['src/runner', 'src/cli', 'fixtures', 'journeys'].some((d) => under(d)(t)), why: 'the gate reads what the reporters wrote: it imports no runner, fixtures or journeys' },
+  { from: under('reporters'), forbidden: under('gate'), why: 'reporters sit below the gate: they never import it' },
   { from: (f) => f === 'playwright.config.ts', forbidden: (t) => under('src/runner')(t) || under('fixtures')(t), why: 'the Playwright config imports neither the runner nor the fixtures' },
 ];
 
@@ -67,6 +69,7 @@ test('the import check can fail, and names the file and the import', () => {
     { file: 'fixtures/z.ts', text: "const m = await import('../src/runner/suite.ts');" },
     { file: 'reporters/w.ts', text: "export { ATTEMPT } from '../fixtures/test.ts';" },
     { file: 'src/runner/v.ts', text: "import { ResultsStore } from '../../reporters/results-store/index.ts';\nimport type { Sink } from '../../reporters/sink.ts';" },
+    { file: 'gate/u.ts', text: "import { runAttempt } from '../fixtures/attempt.ts';" },
   ];
   assert.deepEqual(violations(planted).map((v) => v.split(': ').slice(0, 2).join(': ')), [
     'reporters/x.ts: import "src/runner/scheduler.ts"',
@@ -74,5 +77,6 @@ test('the import check can fail, and names the file and the import', () => {
     'fixtures/z.ts: import "src/runner/suite.ts"',
     'reporters/w.ts: import "fixtures/test.ts"',
     'src/runner/v.ts: import "reporters/results-store/index.ts"',
+    'gate/u.ts: import "fixtures/attempt.ts"',
   ]);
 });

@@ -1,0 +1,33 @@
+import type { GateResult } from './decision-types.ts';
+import { evaluate, lookbackMs } from './evaluate.ts';
+import type { Runbook } from './runbook-types.ts';
+import { readWindow } from './samples.ts';
+import { LocalSource, type GateSource } from './source.ts';
+
+/** Stale: no cycle from a target within 2.5 cadences (scaled, as in a drill); never under this. */
+const MIN_STALE_MS = 5000;
+
+/**
+ * The gate's decision for a phase at `now` (default: this moment), over the phase's window (or
+ * `windowMs`, already time-scaled) with the staleness rule: what `synthetics gate` and its endpoint
+ * answer, and what `synthetics drill` polls in-process. `source`: the results store's directory,
+ * or what reads the window [from, to) from elsewhere (Prometheus).
+ */
+export async function decide(opts: {
+  runbook: Runbook; profile: string; phase: number;
+  source: string | ((from: number, to: number) => GateSource);
+  now?: number; windowMs?: number; baseline?: Partial<Record<string, number>>;
+}): Promise<GateResult> {
+  const { runbook, profile, phase, baseline } = opts;
+  const { bucketMs } = runbook;
+  const prof = runbook.profiles[profile];
+  if (!prof) throw new Error(`no profile "${profile}" in the runbook`);
+  const now = opts.now ?? Date.now();
+  const window = opts.windowMs ?? prof.phases.find((p) => p.percent === phase)!.observeMs;
+  const staleAfterMs = Math.max(MIN_STALE_MS, 2.5 * runbook.monitor.cadenceMs * runbook.timeScale);
+  // A little before the window too: data that began before it proves the window has elapsed.
+  const from = now - lookbackMs(prof, window, bucketMs) - staleAfterMs;
+  const source = typeof opts.source === 'string' ? new LocalSource(await readWindow(opts.source, from, now)) : opts.source(from, now);
+  return evaluate({ runbook, profile, phase, source, now, windowMs: window, bucketMs, baseline, staleAfterMs });
+}
+

@@ -1,0 +1,324 @@
+/**
+ * The gate over HTTP, for rollout tooling (node:http, no framework). The status codes are the
+ * interface, because each tool reads them its own way:
+ *
+ * - `GET /api/v1/decision?phase=P[&profile=NAME]`: Argo Rollouts' web metric provider. Always 200
+ *   with the GateResult plus `pass` and `rollback`: Argo reads a non-2xx as a measurement *error*
+ *   (and enough of them in a row abort the rollout), never as a failure, so the verdict is in the body.
+ *   A `decide` that throws or overruns answers `hold` (never go, never roll back on a mistake).
+ * - `POST /flagger/gate?phase=P`: Flagger's confirm-rollout / confirm-promotion / rollout webhooks.
+ *   200 only on go; 412 with the reasons otherwise; 500 when `decide` failed (Flagger halts).
+ * - `POST /flagger/rollback?phase=P`: Flagger's rollback webhook, where any 2xx means "roll back
+ *   now": 200 only while a rollback trigger holds, 404 otherwise (and 500 on an error).
+ * - `GET /health`: 200 `{status: "ok"}`, never behind the token.
+ *
+ * With a token, everything but /health needs `Authorization: Bearer <token>` (compared in constant
+ * time). Flagger cannot send headers to a webhook (its CRD has none: only a `metadata` map of
+ * strings, which it posts in the JSON body), so the Flagger routes also accept the token as
+ * `metadata.token` in that body. The token is never echoed, nor logged.
+ */
+import http from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { log } from '../src/core/log.ts';
+import { scrub } from '../src/core/scrub.ts';
+import { withTimeout } from '../src/core/timeout.ts';
+import type { Decision, GateResult } from './decision-types.ts';
+
+export const PHASES = [5, 25, 50, 100] as const;
+const DECISIONS: readonly Decision[] = ['go', 'hold', 'rollback'];
+/** A `decide` still running after this long is an error (hold for Argo, 500 for Flagger). */
+export const DEFAULT_DECIDE_TIMEOUT_MS = 20_000;
+/** Flagger's webhook payload is a few hundred bytes; anything near this is not Flagger. */
+const MAX_BODY_BYTES = 64 * 1024;
+const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface GateServerOptions {
+  /** Interface to listen on (default 127.0.0.1; in a pod, 0.0.0.0). */
+  host?: string;
+  /** 0: a free port. */
+  port: number;
+  /** When set, every route but /health needs it (Bearer header, or Flagger's `metadata.token`). */
+  token?: string;
+  /** The gate itself: called once per request, never cached here. */
+  decide: (phase: number, profile: string | undefined) => Promise<GateResult>;
+  /** Bound on one `decide` call (default 20 s): past it the request is answered as an error. */
+  decideTimeoutMs?: number;
+}
+
+export interface GateServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  handle: (ctx: RequestContext) => Promise<Reply>;
+}
+
+interface RequestContext {
+  phase: number;
+  profile: string | undefined;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+class DecideError extends Error {
+  override name = 'DecideError';
+}
+
+/** The first line of whatever was thrown, scrubbed, bounded: what a response or a log line may carry. */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message || err.name : String(err);
+  const line = text.split(/\r?\n/, 1)[0]!.trim() || 'unknown error';
+  return scrub(line.length > 300 ? `${line.slice(0, 297)}...` : line);
+}
+
+/** Equal-length digests, so neither the comparison nor the length check leaks how much matched. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+function bearerOf(req: http.IncomingMessage): string | undefined {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+/** The request body up to `MAX_BODY_BYTES`; undefined when it is larger (the rest is discarded). */
+function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Flagger's payload: `{name, namespace, phase, checksum, metadata: {…}}`; the token may be in `metadata.token`. */
+function metadataTokenOf(body: string | undefined): string | undefined {
+  if (!body) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const token = (parsed as { metadata?: { token?: unknown } } | null)?.metadata?.token;
+    return typeof token === 'string' ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every string inside `value` with `secret` replaced (values only: the JSON stays valid). */
+function redact(value: unknown, secret: string): unknown {
+  if (typeof value === 'string') return value.includes(secret) ? value.split(secret).join('[redacted]') : value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, secret));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, secret)]));
+  }
+  return value;
+}
+
+function isGateResult(value: unknown): value is GateResult {
+  const r = value as GateResult | null;
+  return typeof r === 'object' && r !== null && DECISIONS.includes(r.decision) && typeof r.reason === 'string';
+}
+
+/** What a halted Flagger hook shows in its event: the sentence and every check that did not pass. */
+function reasonsOf(result: GateResult): string[] {
+  const failing = (result.checks ?? [])
+    .filter((c) => c.ok !== true)
+    .map((c) => `${c.name}: ${c.ok === false ? 'failed' : 'undetermined'}: ${c.reason}`);
+  return [result.reason, ...failing].slice(0, 25);
+}
+
+const summaryOf = (result: GateResult) => ({
+  decision: result.decision,
+  reason: result.reason,
+  phase: result.phase,
+  profile: result.profile,
+  reasons: reasonsOf(result),
+});
+
+function phaseProblem(url: URL, path: string): string | undefined {
+  const given = url.searchParams.getAll('phase');
+  const fix = `call ${path}?phase=25 (one of ${PHASES.join(', ')})`;
+  if (given.length === 0) return `query parameter "phase" is missing: ${fix}`;
+  if (given.length > 1) return `query parameter "phase" is given ${given.length} times: give it once, ${fix}`;
+  const value = given[0]!;
+  if (!PHASES.some((p) => String(p) === value)) {
+    const shown = JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}...` : value);
+    return `query parameter "phase" must be one of ${PHASES.join(', ')}, got ${shown}: ${fix}`;
+  }
+  return undefined;
+}
+
+function profileProblem(url: URL): string | undefined {
+  const given = url.searchParams.getAll('profile');
+  if (given.length > 1) return `query parameter "profile" is given ${given.length} times: give it once or leave it out`;
+  const value = given[0];
+  if (value === undefined || value === '' || PROFILE_PATTERN.test(value)) return undefined;
+  return 'query parameter "profile" must be a runbook profile name (letters, digits, ".", "_", "-", up to 64): leave it out for the default profile';
+}
+
+export async function startGateServer(opts: GateServerOptions): Promise<GateServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token === '' ? undefined : opts.token;
+  const decideTimeoutMs = opts.decideTimeoutMs ?? DEFAULT_DECIDE_TIMEOUT_MS;
+
+  async function decide(ctx: RequestContext, route: string): Promise<GateResult> {
+    try {
+      const result = await withTimeout(
+        Promise.resolve().then(() => opts.decide(ctx.phase, ctx.profile)),
+        decideTimeoutMs,
+        () => new DecideError(`decide did not answer within ${decideTimeoutMs} ms`),
+      );
+      if (!isGateResult(result)) throw new DecideError('decide returned no valid decision');
+      return result;
+    } catch (err) {
+      const reason = firstLine(err);
+      log(`gate: ${route} phase=${ctx.phase} profile=${ctx.profile ?? '(default)'}: ${reason}`);
+      throw new DecideError(reason);
+    }
+  }
+
+  const routes: Record<string, Route> = {
+    '/api/v1/decision': {
+      method: 'GET',
+      async handle(ctx) {
+        try {
+          const result = await decide(ctx, 'GET /api/v1/decision');
+          return { status: 200, body: { ...result, pass: result.decision === 'go', rollback: result.decision === 'rollback' } };
+        } catch (err) {
+          // Argo reads a 5xx as a measurement error; a mistake here must read as "not yet", never as go or rollback.
+          const reason = (err as Error).message;
+          return {
+            status: 200,
+            body: {
+              decision: 'hold', reason, phase: ctx.phase, profile: ctx.profile ?? null,
+              window: null, freshness: [], checks: [], error: true, pass: false, rollback: false,
+            },
+          };
+        }
+      },
+    },
+    // Flagger reads a 2xx as "yes": go for the gate hooks, "roll back now" for the rollback hook.
+    '/flagger/gate': flaggerRoute('POST /flagger/gate', 'go', 412),
+    '/flagger/rollback': flaggerRoute('POST /flagger/rollback', 'rollback', 404),
+  };
+
+  /** 200 with the verdict when the decision is `yes`, `otherwise` with its summary; 500 on an error (Flagger halts). */
+  function flaggerRoute(label: string, yes: GateResult['decision'], otherwise: number): Route {
+    return {
+      method: 'POST',
+      async handle(ctx) {
+        let result: GateResult;
+        try {
+          result = await decide(ctx, label);
+        } catch (err) {
+          return { status: 500, body: { error: (err as Error).message } };
+        }
+        return result.decision === yes ? { status: 200, body: result } : { status: otherwise, body: summaryOf(result) };
+      },
+    };
+  }
+
+  function send(res: http.ServerResponse, reply: Reply): void {
+    // Belt and braces: whatever `decide` or an error message carried, the token never leaves.
+    const text = `${JSON.stringify(token ? redact(reply.body, token) : reply.body)}\n`;
+    res.writeHead(reply.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-length': String(Buffer.byteLength(text)),
+      ...reply.headers,
+    });
+    res.end(text);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gate.invalid');
+    const method = req.method ?? 'GET';
+
+    if (url.pathname === '/health') {
+      if (method !== 'GET') return send(res, { status: 405, body: { error: `${method} /health is not allowed: use GET` }, headers: { allow: 'GET' } });
+      return send(res, { status: 200, body: { status: 'ok' } });
+    }
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    if (!route) {
+      return send(res, {
+        status: 404,
+        body: { error: `no route ${url.pathname}: the routes are GET /api/v1/decision, POST /flagger/gate, POST /flagger/rollback, GET /health` },
+      });
+    }
+    if (method !== route.method) {
+      return send(res, {
+        status: 405,
+        body: { error: `${method} ${url.pathname} is not allowed: use ${route.method}` },
+        headers: { allow: route.method },
+      });
+    }
+
+    // Read (and so drain) a POST body first: Flagger's token may be in it.
+    const body = method === 'POST' ? await readBody(req) : undefined;
+    if (method === 'POST' && body === undefined) {
+      return send(res, { status: 413, body: { error: `request body over ${MAX_BODY_BYTES} bytes: a Flagger webhook payload is a few hundred` } });
+    }
+    if (token) {
+      const bearer = bearerOf(req);
+      const given = bearer ?? (method === 'POST' ? metadataTokenOf(body) : undefined);
+      if (given === undefined || !sameSecret(given, token)) {
+        return send(res, {
+          status: 401,
+          body: { error: 'missing or wrong token: send "Authorization: Bearer <token>" (Flagger webhooks: metadata.token)' },
+          headers: { 'www-authenticate': 'Bearer' },
+        });
+      }
+    }
+
+    const problem = phaseProblem(url, url.pathname) ?? profileProblem(url);
+    if (problem) return send(res, { status: 400, body: { error: problem } });
+    const profile = url.searchParams.get('profile') || undefined;
+    send(res, await route.handle({ phase: Number(url.searchParams.get('phase')), profile }));
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // A bug here, not in decide: still one line, still a JSON answer, never a go.
+      log(`gate: ${req.method} ${req.url?.split('?')[0]}: ${firstLine(err)}`);
+      if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error in the gate server' } });
+      else res.destroy();
+    });
+  });
+  // Bound what a slow or stuck client can hold open (decide itself is bounded by decideTimeoutMs).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

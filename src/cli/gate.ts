@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { decide as decidePhase } from '../../gate/decide.ts';
+import { fmtDuration } from '../../gate/evaluate.ts';
+import type { GateResult } from '../../gate/decision-types.ts';
+import { DEFAULT_RUNBOOK_PATH, loadRunbook } from '../../gate/runbook.ts';
+import type { Runbook } from '../../gate/runbook-types.ts';
+import { PrometheusSource } from '../../gate/prometheus-source.ts';
+import { startGateServer } from '../../gate/server.ts';
+import { parseDuration } from '../config/duration.ts';
+import { loadConfig, loadEnv } from '../config/load.ts';
+import { UserFacingError } from '../core/errors.ts';
+import { isBaseUrl } from '../core/labels.ts';
+import { log } from '../core/log.ts';
+import { parseFlags } from './args.ts';
+
+const PHASES = [5, 25, 50, 100];
+/** Exit codes: rollout tooling and scripts read them. A mistake is a hold too: never go, never roll back on it. */
+const EXIT = { go: 0, rollback: 1, hold: 2 } as const;
+
+function phaseOf(text: string | undefined, flag = '--phase'): number {
+  const phase = Number(text);
+  if (!PHASES.includes(phase)) throw new UserFacingError(`${flag} "${text ?? ''}": must be one of ${PHASES.join(', ')}`);
+  return phase;
+}
+
+function baselineOf(path: string | undefined): Partial<Record<string, number>> | undefined {
+  if (!path) return undefined;
+  let data: { metrics?: Record<string, unknown> };
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8')) as typeof data;
+  } catch (e) {
+    throw new UserFacingError(`--baseline ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON'} (write one with "synthetics baseline")`);
+  }
+  const metrics = Object.entries(data.metrics ?? {}).filter(([, v]) => typeof v === 'number');
+  if (metrics.length === 0) throw new UserFacingError(`--baseline ${path}: no "metrics" with numbers (e.g. {"metrics": {"latency_p95": 120}})`);
+  return Object.fromEntries(metrics) as Record<string, number>;
+}
+
+/** `synthetics gate`: go, hold or rollback for a phase, from the results store, by the runbook's rules. */
+export async function gateCommand(argv: string[]): Promise<number> {
+  const v = parseFlags('gate', argv, {
+    phase: { type: 'string' }, profile: { type: 'string' }, runbook: { type: 'string' }, source: { type: 'string' },
+    results: { type: 'string' }, prometheus: { type: 'string' }, baseline: { type: 'string' }, window: { type: 'string' }, 'time-scale': { type: 'string' },
+    at: { type: 'string' }, json: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' },
+  });
+  const timeScale = v['time-scale'] === undefined ? 1 : Number(v['time-scale']);
+  if (!(timeScale > 0 && timeScale <= 1)) throw new UserFacingError(`--time-scale "${v['time-scale']}": must be a number above 0 and at most 1, like 0.005`);
+  const sourceName = v.source ?? 'local';
+  if (sourceName !== 'local' && sourceName !== 'prometheus') throw new UserFacingError(`--source "${v.source}": must be local (the results store) or prometheus`);
+  const prometheusUrl = v.prometheus ?? loadEnv().PROMETHEUS_URL;
+  if (sourceName === 'prometheus' && !isBaseUrl(prometheusUrl)) throw new UserFacingError(`--prometheus "${prometheusUrl ?? ''}": --source prometheus needs the Prometheus URL, like --prometheus http://127.0.0.1:9090`);
+  const windowMs = v.window === undefined ? undefined : parseDuration(v.window);
+  if (v.window !== undefined && !windowMs) throw new UserFacingError(`--window "${v.window}": must be a duration like 90m or 2h`);
+  const at = v.at === undefined ? undefined : Date.parse(v.at);
+  if (v.at !== undefined && !Number.isFinite(at)) throw new UserFacingError(`--at "${v.at}": must be a time like 2026-11-24T10:00:00Z`);
+  const runbook = loadRunbook(v.runbook ?? DEFAULT_RUNBOOK_PATH, { timeScale });
+  const profile = v.profile ?? 'default';
+  if (!runbook.profiles[profile]) throw new UserFacingError(`--profile "${profile}": not in the runbook (known: ${Object.keys(runbook.profiles).join(', ')})`);
+  const config = loadConfig(loadEnv(), v.results ? { RESULTS_DIR: v.results } : {});
+  const baseline = baselineOf(v.baseline);
+
+  const decide = (phase: number, profileName = profile): Promise<GateResult> => decidePhase({
+    runbook, profile: profileName, phase, now: at, windowMs, baseline,
+    source: sourceName === 'prometheus' ? (from, to) => new PrometheusSource(prometheusUrl!, { from, to }) : config.resultsDir,
+  });
+
+  if (v.serve) {
+    const port = Number(v.port ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserFacingError(`--port "${v.port}": must be 0 (a free port) to 65535`);
+    const server = await startGateServer({ host: v.host ?? '127.0.0.1', port, token: loadEnv().GATE_TOKEN || undefined, decide: (phase, p) => decide(phase, p) });
+    log(`gate listening on ${server.url} (runbook ${runbook.source}, results ${config.resultsDir})`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    await server.close();
+    return 0;
+  }
+  const result = await decide(phaseOf(v.phase));
+  console.log(v.json ? JSON.stringify(result, null, 2) : formatResult(result, runbook));
+  return EXIT[result.decision];
+}
+
+const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+/** The verdict table a release manager reads: the decision first, then every check, then the evidence. */
+export function formatResult(r: GateResult, runbook: Runbook): string {
+  const lines = [
+    `${r.decision.toUpperCase()}  phase ${r.phase}%  profile ${r.profile}  (runbook ${runbook.source})`,
+    r.reason,
+    `window ${r.window.from} → ${r.window.to}: ${fmtDuration(r.window.elapsedMs)} of ${fmtDuration(r.window.requiredMs)} observed`,
+    ...r.freshness.map((f) => `  last cycle ${f.target}: ${f.lastCycle ?? 'never'}${f.stale ? '  STALE' : ''}`),
+    '',
+  ];
+  const table = [['CHECK', 'KIND', 'STATUS', 'CANARY', 'CONTROL', 'AGAINST', 'THRESHOLD', 'N', 'REASON']];
+  for (const c of r.checks) {
+    const status = c.ok === undefined ? 'HOLD' : c.ok ? 'ok' : c.kind === 'trigger' ? 'FIRED' : 'FAIL';
+    table.push([c.name, c.kind, status, num(c.observed.canary), num(c.observed.control), c.against, `${c.op} ${c.threshold}`, `${c.samples.canary}/${c.samples.control}`, c.reason]);
+  }
+  const widths = table[0]!.map((_, i) => Math.min(48, Math.max(...table.map((row) => row[i]!.length))));
+  lines.push(...table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()));
+  const evidence = r.checks.filter((c) => c.evidence.offenders.length > 0);
+  if (evidence.length) {
+    lines.push('', 'evidence (look these up in the app\'s logs and traces):');
+    for (const c of evidence) for (const o of c.evidence.offenders) lines.push(`  ${c.name}: ${o.at} ${o.syntheticId} trace ${o.traceId}  ${o.what}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,365 @@
+// The rollout-tool examples in ci/argo-rollouts/ and ci/flagger/: each document validated against
+// the real CRD schema Kubernetes would apply (../shared/crds, `spec.versions[served].schema.
+// openAPIV3Schema`), mutated copies rejected (so the validator can fail), the wiring checked
+// (routes, phases, token), and every call the examples make replayed against the real gate server.
+// Run: node --import tsx --test test/deploy/rollout-examples.test.ts
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import AjvModule from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { startGateServer, PHASES, type GateServer } from '../../gate/server.ts';
+import type { Decision, GateResult } from '../../gate/decision-types.ts';
+
+// Both packages are CommonJS with a default export; under ESM the class sits on `.default`.
+const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+const addFormats = (addFormatsModule as unknown as { default: typeof addFormatsModule }).default ?? addFormatsModule;
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The CRDs as upstream ships them, vendored in ci/crds (source and commit in its README) so a clone
+ * checks its examples on its own; when the shared copy sits beside the repository, the two must
+ * be identical.
+ */
+const CRD_DIR = path.resolve(ROOT, 'ci/crds');
+const SHARED_CRD_DIR = path.resolve(ROOT, '../shared/crds');
+const ARGO_FILE = 'ci/argo-rollouts/analysis-template.yaml';
+const FLAGGER_FILE = 'ci/flagger/canary.yaml';
+const CRD_FILES = ['argo-rollouts-analysistemplate.crd.yaml', 'flagger-canary.crd.yaml'];
+const GATE_ORIGIN = 'http://synthetics-gate.synthetics.svc:8080';
+const DECIDE_BOUND_S = 20; // gate/server.ts DEFAULT_DECIDE_TIMEOUT_MS
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+// ---------------------------------------------------------------------------------------------
+// CRDs
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Flagger's crd.yaml (upstream, unchanged) continues two single-quoted `description` scalars at
+ * the key's own indentation. go-yaml (kubectl, the API server) accepts that; YAML 1.2 and the `yaml`
+ * package do not (continuation lines must be indented more than the key). This re-indents the
+ * continuation lines of such a scalar, and only those, and says which keys it touched, so a test
+ * can prove that nothing but descriptions changed.
+ */
+export function repairUnderIndentedQuotedScalars(text: string): { text: string; repaired: Array<{ line: number; key: string }> } {
+  const lines = text.split('\n');
+  const repaired: Array<{ line: number; key: string }> = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)(?:- )?([A-Za-z0-9_$.-]+):\s+'(.*)$/.exec(lines[i]!);
+    if (!m || m[3]!.replace(/''/g, '').includes("'")) continue; // not an opened, unclosed single-quoted scalar
+    const indent = m[1]!.length;
+    let j = i + 1;
+    let touched = false;
+    for (; j < lines.length; j++) {
+      const line = lines[j]!;
+      const lead = line.length - line.trimStart().length;
+      if (line.trim() !== '' && lead <= indent) {
+        lines[j] = ' '.repeat(indent + 2) + line.trimStart();
+        touched = true;
+      }
+      if (line.replace(/''/g, '').includes("'")) break;
+    }
+    if (touched) repaired.push({ line: i + 1, key: m[2]! });
+    i = j;
+  }
+  return { text: lines.join('\n'), repaired };
+}
+
+interface Crd { file: string; doc: Obj; repaired: Array<{ line: number; key: string }> }
+
+function readCrd(file: string): Crd {
+  const full = path.join(CRD_DIR, file);
+  const text = fs.readFileSync(full, 'utf8');
+  let parsed = parseDocument(text);
+  let repaired: Crd['repaired'] = [];
+  if (parsed.errors.length) {
+    const fixed = repairUnderIndentedQuotedScalars(text);
+    repaired = fixed.repaired;
+    parsed = parseDocument(fixed.text);
+    if (parsed.errors.length) throw new Error(`${full}: not YAML: ${parsed.errors[0]!.message.split('\n')[0]}`);
+  }
+  return { file, doc: parsed.toJS(), repaired };
+}
+
+/** The openAPIV3Schema of the served version of `doc`'s kind and apiVersion; a clear error otherwise. */
+function schemaFor(crds: Crd[], doc: Obj): { schema: Obj; crd: Crd } {
+  const [group, version] = String(doc?.apiVersion ?? '').split('/');
+  const crd = crds.find((c) => c.doc?.spec?.group === group && c.doc?.spec?.names?.kind === doc?.kind);
+  if (!crd) throw new Error(`no CRD in ${CRD_DIR} for ${doc?.kind} (${doc?.apiVersion})`);
+  const v = (crd.doc.spec.versions as Obj[]).find((x) => x.name === version);
+  if (!v) throw new Error(`${crd.file}: no version ${version} of ${doc.kind}`);
+  if (v.served !== true) throw new Error(`${crd.file}: version ${version} of ${doc.kind} is not served`);
+  const schema = v.schema?.openAPIV3Schema;
+  if (!schema) throw new Error(`${crd.file}: version ${version} has no openAPIV3Schema`);
+  return { schema, crd };
+}
+
+function makeAjv() {
+  // strict: false lets the Kubernetes keywords (x-kubernetes-int-or-string, -preserve-unknown-fields)
+  // through as annotations, as the API server treats them for validation here.
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  // Kubernetes ignores formats it does not know; "string" is one the Flagger CRD uses.
+  ajv.addFormat('string', true);
+  return ajv;
+}
+
+/** Every schema problem of `doc`, one line each ("/spec/analysis/webhooks/0/type: must be equal to one of …"). */
+const compiled = new WeakMap<object, ReturnType<ReturnType<typeof makeAjv>['compile']>>();
+function validate(crds: Crd[], doc: Obj): string[] {
+  const { schema } = schemaFor(crds, doc);
+  let check = compiled.get(schema);
+  if (!check) compiled.set(schema, (check = makeAjv().compile(schema)));
+  if (check(doc)) return [];
+  return (check.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The examples
+// ---------------------------------------------------------------------------------------------
+
+function readExample(rel: string): { text: string; docs: Obj[] } {
+  const text = fs.readFileSync(path.join(ROOT, rel), 'utf8');
+  const docs: Obj[] = [];
+  for (const d of parseAllDocuments(text) as Obj[]) {
+    if (d.errors?.length) throw new Error(`${rel}: ${d.errors.map((e: Error) => e.message).join('; ')}`);
+    const js = d.toJS();
+    if (js != null) docs.push(js);
+  }
+  return { text, docs };
+}
+
+/** The commented "--- Rollout canary steps (example) ---" block of the Argo file, uncommented and parsed. */
+function rolloutSnippet(text: string): Obj {
+  const m = /^# --- Rollout canary steps \(example\) ---\n([\s\S]*?)^# --- end ---$/m.exec(text);
+  if (!m) throw new Error(`${ARGO_FILE}: no "# --- Rollout canary steps (example) ---" … "# --- end ---" block`);
+  const yamlText = m[1]!.split('\n').map((l) => l.replace(/^# ?/, '')).join('\n');
+  const doc = parseDocument(yamlText);
+  if (doc.errors.length) throw new Error(`${ARGO_FILE}: the Rollout snippet is not YAML: ${doc.errors[0]!.message}`);
+  return doc.toJS();
+}
+
+const clone = <T>(x: T): T => structuredClone(x);
+const phaseOf = (url: string) => new URL(url.replace(/\{\{args\.phase\}\}/, '0')).searchParams.get('phase');
+
+describe('rollout examples against the real CRDs', () => {
+  let crds: Crd[] = [];
+  let argo: { text: string; docs: Obj[] };
+  let flagger: { text: string; docs: Obj[] };
+
+  before(() => {
+    if (!fs.existsSync(CRD_DIR)) throw new Error(`the CRD folder ${CRD_DIR} is missing: it holds the rollout tools' CRDs (see its README)`);
+    for (const f of CRD_FILES) {
+      if (!fs.existsSync(path.join(CRD_DIR, f))) throw new Error(`${path.join(CRD_DIR, f)} is missing: copy it as ${CRD_DIR}/README.md says`);
+    }
+    for (const f of CRD_FILES) {
+      const shared = path.join(SHARED_CRD_DIR, f);
+      if (fs.existsSync(shared) && fs.readFileSync(shared, 'utf8') !== fs.readFileSync(path.join(CRD_DIR, f), 'utf8')) {
+        throw new Error(`ci/crds/${f} differs from ${shared}: copy it again (ci/crds/README.md)`);
+      }
+    }
+    crds = CRD_FILES.map(readCrd);
+    argo = readExample(ARGO_FILE);
+    flagger = readExample(FLAGGER_FILE);
+  });
+
+  test('the CRDs parse; only description scalars needed re-indenting (so the schemas are as upstream)', () => {
+    const argoCrd = crds.find((c) => c.file.startsWith('argo'))!;
+    assert.deepEqual(argoCrd.repaired, [], 'the Argo CRD is strict YAML');
+    const flaggerCrd = crds.find((c) => c.file.startsWith('flagger'))!;
+    assert.ok(flaggerCrd.repaired.length > 0, 'the Flagger CRD needed the repair (if upstream fixed it, drop the repair)');
+    assert.deepEqual([...new Set(flaggerCrd.repaired.map((r) => r.key))], ['description']);
+    // The repair is a no-op on YAML that is already valid.
+    const valid = "a:\n  description: 'one\n    two'\n  type: string\n";
+    assert.deepEqual(repairUnderIndentedQuotedScalars(valid), { text: valid, repaired: [] });
+  });
+
+  test('every document of each example validates against its CRD schema', () => {
+    assert.deepEqual(argo.docs.map((d) => d.kind), ['AnalysisTemplate']);
+    assert.deepEqual(flagger.docs.map((d) => d.kind), ['Canary']);
+    for (const [file, docs] of [[ARGO_FILE, argo.docs], [FLAGGER_FILE, flagger.docs]] as const) {
+      for (const doc of docs) assert.deepEqual(validate(crds, doc), [], `${file}: ${doc.kind} ${doc.metadata?.name}`);
+    }
+  });
+
+  test('the validator rejects mutated copies (wrong types, an unknown webhook type, a missing field)', () => {
+    const at = argo.docs[0];
+    const canary = flagger.docs[0];
+    const cases: Array<{ what: string; doc: Obj; expect: RegExp }> = [
+      { what: 'interval as a number', doc: (() => { const d = clone(at); d.spec.metrics[0].interval = 60; return d; })(), expect: /\/spec\/metrics\/0\/interval: must be string/ },
+      { what: 'timeoutSeconds as a string', doc: (() => { const d = clone(at); d.spec.metrics[0].provider.web.timeoutSeconds = '25'; return d; })(), expect: /timeoutSeconds: must be integer/ },
+      { what: 'a header without a value', doc: (() => { const d = clone(at); delete d.spec.metrics[0].provider.web.headers[0].value; return d; })(), expect: /headers\/0: must have required property 'value'/ },
+      { what: 'a secretKeyRef without a key', doc: (() => { const d = clone(at); delete d.spec.args[1].valueFrom.secretKeyRef.key; return d; })(), expect: /secretKeyRef: must have required property 'key'/ },
+      { what: 'a web provider without a url', doc: (() => { const d = clone(at); delete d.spec.metrics[0].provider.web.url; return d; })(), expect: /web: must have required property 'url'/ },
+      { what: 'an unknown webhook type', doc: (() => { const d = clone(canary); d.spec.analysis.webhooks[0].type = 'confirm-deploy'; return d; })(), expect: /webhooks\/0\/type: must be equal to one of the allowed values \(.*confirm-rollout/ },
+      { what: 'stepWeights as strings', doc: (() => { const d = clone(canary); d.spec.analysis.stepWeights = ['5', '25']; return d; })(), expect: /stepWeights\/0: must be number/ },
+      { what: 'a webhook timeout without a unit', doc: (() => { const d = clone(canary); d.spec.analysis.webhooks[1].timeout = '25'; return d; })(), expect: /webhooks\/1\/timeout: must match pattern/ },
+      { what: 'a metadata value that is not a string', doc: (() => { const d = clone(canary); d.spec.analysis.webhooks[0].metadata = { token: 5 }; return d; })(), expect: /metadata\/token: must be string/ },
+      { what: 'a webhook url that is not a url', doc: (() => { const d = clone(canary); d.spec.analysis.webhooks[0].url = 'synthetics gate'; return d; })(), expect: /webhooks\/0\/url: must match format "url"/ },
+      { what: 'no targetRef', doc: (() => { const d = clone(canary); delete d.spec.targetRef; return d; })(), expect: /\/spec: must have required property 'targetRef'/ },
+    ];
+    for (const c of cases) {
+      const problems = validate(crds, c.doc);
+      assert.ok(problems.some((p) => c.expect.test(p)), `${c.what}: expected ${c.expect}, got ${JSON.stringify(problems)}`);
+    }
+    assert.throws(() => validate(crds, { ...clone(canary), apiVersion: 'flagger.app/v1alpha9' }), /no version v1alpha9 of Canary/);
+    assert.throws(() => validate(crds, { ...clone(canary), kind: 'Rollout', apiVersion: 'argoproj.io/v1alpha1' }), /no CRD .* for Rollout/);
+  });
+
+  test('each file starts with comments: what it is, what to replace, why the status codes matter', () => {
+    for (const [file, text] of [[ARGO_FILE, argo.text], [FLAGGER_FILE, flagger.text]] as const) {
+      const head = text.slice(0, text.search(/^apiVersion:/m));
+      assert.ok(head.split('\n').filter(Boolean).every((l) => l.startsWith('#')), `${file}: the header is comments`);
+      for (const word of [/Replace/, /status code/i, /synthetics-gate\.synthetics\.svc:8080/]) assert.match(head, word, `${file}: header mentions ${word}`);
+    }
+  });
+
+  test('Argo Rollouts: the web metric reads the gate as the status codes and flags mean it', () => {
+    const t = argo.docs[0];
+    assert.equal(t.apiVersion, 'argoproj.io/v1alpha1');
+    const args = Object.fromEntries((t.spec.args as Obj[]).map((a) => [a.name, a]));
+    assert.deepEqual(Object.keys(args).sort(), ['gate-token', 'phase']);
+    assert.equal(args.phase.value, undefined, 'the phase comes from each Rollout step');
+    assert.deepEqual(args['gate-token'].valueFrom, { secretKeyRef: { name: 'synthetics-gate', key: 'token' } });
+    assert.equal(t.spec.metrics.length, 1);
+    const m = t.spec.metrics[0];
+    const web = m.provider.web;
+    assert.equal(web.url, `${GATE_ORIGIN}/api/v1/decision?phase={{args.phase}}`);
+    assert.equal(web.method, undefined, 'GET');
+    assert.deepEqual(web.headers, [{ key: 'Authorization', value: 'Bearer {{args.gate-token}}' }]);
+    assert.equal(web.jsonPath, '{$}');
+    assert.equal(m.successCondition, 'result.pass == true');
+    assert.equal(m.failureCondition, 'result.rollback == true');
+    assert.equal(m.interval, '60s');
+    assert.equal(m.consecutiveSuccessLimit, 1, 'the first go ends the analysis');
+    assert.equal(m.failureLimit, 0, 'the first rollback aborts');
+    assert.ok(m.inconclusiveLimit >= m.count, 'holds never end the analysis early');
+    assert.ok(m.count * 60 >= 2 * 3600, 'count covers a long observation window');
+    assert.ok(m.consecutiveErrorLimit > 4, 'a short gate outage is not an abort');
+    assert.ok(web.timeoutSeconds > DECIDE_BOUND_S, 'longer than the gate bounds its own decision');
+  });
+
+  test('Argo Rollouts: the Rollout snippet runs the template after each setWeight, with that weight as the phase', () => {
+    const { steps } = rolloutSnippet(argo.text);
+    const pairs: Array<[number, string]> = [];
+    for (let i = 0; i < steps.length; i++) {
+      if (steps[i].setWeight === undefined) continue;
+      const next = steps[i + 1]?.analysis;
+      assert.ok(next, `setWeight ${steps[i].setWeight} is followed by an analysis step`);
+      assert.deepEqual(next.templates, [{ templateName: argo.docs[0].metadata.name }]);
+      const phase = (next.args as Obj[]).find((a) => a.name === 'phase');
+      pairs.push([steps[i].setWeight, phase?.value]);
+    }
+    assert.deepEqual(pairs, PHASES.map((p) => [p, String(p)]));
+  });
+
+  test('Flagger: webhooks point at the right routes and phases, with the token as Flagger can send it', () => {
+    const c = flagger.docs[0];
+    assert.equal(c.apiVersion, 'flagger.app/v1beta1');
+    assert.deepEqual(c.spec.analysis.stepWeights, [5, 25, 50]);
+    const hooks = c.spec.analysis.webhooks as Obj[];
+    const byType = (type: string) => hooks.filter((h) => h.type === type);
+    for (const h of hooks) {
+      const url = new URL(h.url);
+      assert.equal(url.origin, GATE_ORIGIN, h.name);
+      assert.ok(['rollout', 'confirm-promotion', 'confirm-rollout', 'rollback'].includes(h.type), `${h.name}: ${h.type}`);
+      assert.equal(url.pathname, h.type === 'rollback' ? '/flagger/rollback' : '/flagger/gate', h.name);
+      assert.ok(PHASES.some((p) => String(p) === phaseOf(h.url)), `${h.name}: phase ${phaseOf(h.url)}`);
+      assert.deepEqual(h.metadata, { token: 'REPLACE_WITH_GATE_TOKEN' }, `${h.name}: the token placeholder in metadata`);
+      assert.ok(parseInt(h.timeout, 10) > DECIDE_BOUND_S && h.timeout.endsWith('s'), `${h.name}: timeout ${h.timeout}`);
+    }
+    assert.deepEqual(byType('rollout').map((h) => phaseOf(h.url)), ['5']);
+    assert.deepEqual(byType('confirm-promotion').map((h) => phaseOf(h.url)), [String(c.spec.analysis.stepWeights.at(-1))], 'promotion follows the last step');
+    assert.deepEqual(byType('rollback').map((h) => phaseOf(h.url)), c.spec.analysis.stepWeights.map(String), 'a rollback hook per step');
+    assert.equal(byType('confirm-rollout').length, 0, 'confirm-rollout runs before the canary exists: it would hold forever');
+    assert.ok(c.spec.analysis.threshold >= 90, 'holds at 5% count as failed checks: threshold outlasts the window');
+  });
+
+  test('no secret in the examples: the token is a placeholder or a Secret reference', () => {
+    for (const [file, text] of [[ARGO_FILE, argo.text], [FLAGGER_FILE, flagger.text]] as const) {
+      assert.doesNotMatch(text, /Bearer\s+(?!\{\{args\.gate-token\}\}|<token>)[A-Za-z0-9._~+/=-]{8,}/, `${file}: a literal bearer token`);
+      for (const m of text.matchAll(/^\s*token:\s*(\S+)/gm)) assert.match(m[1]!, /^REPLACE_/, `${file}: token ${m[1]}`);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The calls the examples make, replayed against the real gate server
+// ---------------------------------------------------------------------------------------------
+
+describe('the examples work against the gate server', () => {
+  const TOKEN = 'example-replay-token-93be1d';
+  let decision: Decision = 'go';
+  let server: GateServer;
+  const decide = async (phase: number, profile: string | undefined): Promise<GateResult> => ({
+    decision, reason: `fixed ${decision}`, phase, profile: profile ?? 'standard',
+    window: { from: '2025-01-01T00:00:00Z', to: '2025-01-01T01:00:00Z', elapsedMs: 3_600_000, requiredMs: 3_600_000 },
+    freshness: [], checks: [],
+  });
+  const local = (url: string) => url.replace(GATE_ORIGIN, server.url);
+
+  before(async () => {
+    server = await startGateServer({ port: 0, token: TOKEN, decide });
+  });
+  after(() => server.close());
+
+  /** Argo's conditions here have one shape: `result.<flag> == true`. */
+  const holds = (condition: string, result: Obj) => {
+    const m = /^result\.(\w+) == true$/.exec(condition);
+    assert.ok(m, `condition of an unexpected shape: ${condition}`);
+    return result[m[1]!] === true;
+  };
+
+  test('Argo Rollouts: each phase step measures Successful on go, Failed on rollback, Inconclusive on hold', async () => {
+    const { text, docs } = readExample(ARGO_FILE);
+    const metric = docs[0].spec.metrics[0];
+    const { steps } = rolloutSnippet(text);
+    const phases = steps.filter((s: Obj) => s.analysis).map((s: Obj) => s.analysis.args.find((a: Obj) => a.name === 'phase').value);
+    const expected = { go: 'Successful', rollback: 'Failed', hold: 'Inconclusive' } as const;
+    for (const phase of phases) {
+      for (const d of ['go', 'hold', 'rollback'] as const) {
+        decision = d;
+        const url = local(metric.provider.web.url.replace('{{args.phase}}', phase));
+        const headers = Object.fromEntries(metric.provider.web.headers.map((h: Obj) => [h.key, h.value.replace('{{args.gate-token}}', TOKEN)]));
+        const res = await fetch(url, { headers });
+        assert.equal(res.status, 200, `phase ${phase} ${d}: a non-2xx would be a measurement error`);
+        const result = await res.json(); // jsonPath "{$}": the whole answer
+        assert.equal(result.phase, Number(phase));
+        const measured = holds(metric.failureCondition, result) ? 'Failed' : holds(metric.successCondition, result) ? 'Successful' : 'Inconclusive';
+        assert.equal(measured, expected[d], `phase ${phase} ${d}`);
+      }
+    }
+    decision = 'go';
+    const noToken = await fetch(local(metric.provider.web.url.replace('{{args.phase}}', '5')));
+    assert.equal(noToken.status, 401, 'a missing Secret shows as errors, never as a pass');
+  });
+
+  test('Flagger: gate hooks get a 2xx only on go, rollback hooks only on rollback', async () => {
+    const { docs } = readExample(FLAGGER_FILE);
+    const hooks = docs[0].spec.analysis.webhooks as Obj[];
+    for (const d of ['go', 'hold', 'rollback'] as const) {
+      decision = d;
+      for (const h of hooks) {
+        // As Flagger sends it: POST, JSON body with its own phase and the hook's metadata, no other headers.
+        const metadata = { ...h.metadata, token: TOKEN };
+        const res = await fetch(local(h.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: docs[0].metadata.name, namespace: docs[0].metadata.namespace, phase: 'Progressing', checksum: 'x', metadata }),
+        });
+        await res.text();
+        const yes = res.status <= 202; // Flagger: any status above 202 is a "no"
+        const want = h.type === 'rollback' ? d === 'rollback' : d === 'go';
+        assert.equal(yes, want, `${h.name} (${h.type}) on ${d}: ${res.status}`);
+      }
+    }
+    const h = hooks[0];
+    const placeholder = await fetch(local(h.url), { method: 'POST', body: JSON.stringify({ metadata: h.metadata }) });
+    assert.equal(placeholder.status, 401, 'the placeholder token is refused');
+  });
+});
