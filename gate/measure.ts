@@ -4,7 +4,7 @@ import { CRITICAL_ROUTES } from '../src/core/budgets.ts';
 import { percentile } from '../src/core/percentiles.ts';
 import type { Offender } from './decision-types.ts';
 import type { CheckScope, MetricName } from './runbook-types.ts';
-import { timeOf, type Side } from './samples.ts';
+import type { Side } from './samples.ts';
 
 /** What a metric read from one side of one window: the value (null: nothing to read), how many samples, and who is to blame. */
 export interface Measured {
@@ -63,7 +63,9 @@ function streak(journeys: JourneyLine[]): Measured {
   for (const j of journeys) {
     if (j.outcome === 'aborted') continue;
     const key = `${j.target}|${j.journey}|${j.device}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), j]);
+    const runs = byKey.get(key);
+    if (runs) runs.push(j);
+    else byKey.set(key, [j]);
   }
   let longest = 0;
   let offenders: Offender[] = [];
@@ -140,4 +142,3 @@ export function measure(metric: MetricName, scope: CheckScope | undefined, side:
   }
 }
 
-export { timeOf };

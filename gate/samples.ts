@@ -1,4 +1,4 @@
-import { readLines, type CallLine, type JourneyLine } from '../reporters/results-store/index.ts';
+import { readLines, timeOf as isoTimeOf, type CallLine, type JourneyLine } from '../reporters/results-store/index.ts';
 
 /** What one side (canary or control) did in a window: its call and journey lines, oldest first. */
 export interface Side {
@@ -18,7 +18,8 @@ export interface WindowSamples {
 }
 
 const emptySide = (): Side => ({ calls: [], journeys: [], lastSeen: new Map() });
-const timeOf = (line: CallLine | JourneyLine) => Date.parse(line.type === 'call' ? line.at : line.startedAt);
+/** When a line happened, in epoch ms (the store says when, as ISO text). */
+const timeOf = (line: CallLine | JourneyLine) => Date.parse(isoTimeOf(line));
 
 /**
  * The window's lines from the results store, split into canary and control by the `canary` label.
@@ -58,4 +59,3 @@ export function slice(side: Side, from: number, to: number): Side {
   return { calls: side.calls.filter(inside), journeys: side.journeys.filter(inside), build: side.build, lastSeen: side.lastSeen };
 }
 
-export { timeOf };
