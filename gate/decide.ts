@@ -7,6 +7,11 @@ import { LocalSource, type GateSource } from './source.ts';
 /** Stale: no cycle from a target within 2.5 cadences (scaled, as in a drill); never under this. */
 const MIN_STALE_MS = 5000;
 
+/** How long after its last cycle a target's data is stale: the gate holds, the staleness alert fires. */
+export function staleAfterMs(runbook: Runbook): number {
+  return Math.max(MIN_STALE_MS, 2.5 * runbook.monitor.cadenceMs * runbook.timeScale);
+}
+
 /**
  * The gate's decision for a phase at `now` (default: this moment), over the phase's window (or
  * `windowMs`, already time-scaled) with the staleness rule: what `synthetics gate` and its endpoint
@@ -24,10 +29,10 @@ export async function decide(opts: {
   if (!prof) throw new Error(`no profile "${profile}" in the runbook`);
   const now = opts.now ?? Date.now();
   const window = opts.windowMs ?? prof.phases.find((p) => p.percent === phase)!.observeMs;
-  const staleAfterMs = Math.max(MIN_STALE_MS, 2.5 * runbook.monitor.cadenceMs * runbook.timeScale);
+  const stale = staleAfterMs(runbook);
   // A little before the window too: data that began before it proves the window has elapsed.
-  const from = now - lookbackMs(prof, window, bucketMs) - staleAfterMs;
+  const from = now - lookbackMs(prof, window, bucketMs) - stale;
   const source = typeof opts.source === 'string' ? new LocalSource(await readWindow(opts.source, from, now)) : opts.source(from, now);
-  return evaluate({ runbook, profile, phase, source, now, windowMs: window, bucketMs, baseline, staleAfterMs });
+  return evaluate({ runbook, profile, phase, source, now, windowMs: window, bucketMs, baseline, staleAfterMs: stale });
 }
 

@@ -83,6 +83,17 @@ export class TargetMetrics {
     help: 'Consecutive cycles in which the journey failed (0 after a pass).',
     labelNames: JOURNEY, registers: [this.registry],
   });
+  /**
+   * Calls a client would see fail: no answer, a 5xx, or a check that failed (a status the journey
+   * did not expect, a broken schema). Same calls and labels as the request histograms, so PromQL
+   * can divide one by the other (client, non-user 4xx and auth error ratios); a healthy target
+   * has none of these series.
+   */
+  private readonly requestFailures = new Counter({
+    name: 'synthetic_request_failures_total',
+    help: 'Synthetic calls a client would see fail (no answer, 5xx, or a failed check), counted over the same calls as the request histograms.',
+    labelNames: REQUEST, registers: [this.registry],
+  });
   private readonly schemaFailures = new Counter({
     name: 'synthetic_schema_failures_total',
     help: 'Responses that broke their JSON Schema.',
@@ -142,7 +153,7 @@ export class TargetMetrics {
    */
   forgetBuild(): void {
     for (const metric of [this.requestDuration, this.retryRequestDuration, this.browserRequestDuration, this.journeyDuration,
-      this.userTiming, this.journeyRuns, this.schemaFailures, this.budgetBreaches]) metric.reset();
+      this.userTiming, this.journeyRuns, this.requestFailures, this.schemaFailures, this.budgetBreaches]) metric.reset();
   }
 
   /** Adds one cycle's results; gauges describe this cycle only, counters and histograms accumulate. */
@@ -174,7 +185,9 @@ export class TargetMetrics {
             ? (a.attempt === 1 ? this.browserRequestDuration : undefined)
             : (a.attempt === 1 ? this.requestDuration : this.retryRequestDuration);
           const { cohort: _cohort, ...run } = r.labels;
-          histogram?.observe({ ...run, path: c.route, method: c.method, status_class: statusClass(c.status) }, c.durationMs / 1000);
+          const requestLabels = { ...run, path: c.route, method: c.method, status_class: statusClass(c.status) };
+          histogram?.observe(requestLabels, c.durationMs / 1000);
+          if (histogram && (c.status === 0 || c.status >= 500 || c.problem !== undefined)) this.requestFailures.inc(requestLabels);
           if (c.schemaOutcome === 'fail') this.schemaFailures.inc(cl);
           if (c.overBudget) this.budgetBreaches.inc(cl);
         }

@@ -17,6 +17,9 @@
 # start on a DIR whose services are still running prints the same lines and starts nothing.
 # stop sends SIGTERM to the recorded PIDs (only if they are still these binaries) and waits.
 #
+# RULES_FILE=PATH loads a Prometheus rule file (alerting and recording rules, from `synthetics
+# rules`); its groups carry their own evaluation intervals.
+#
 # Exit codes: 0 ok, 1 a service did not start / usage error, 3 a binary is missing.
 # Binaries: PUSHGATEWAY_BIN (default /usr/bin/prometheus-pushgateway), PROMETHEUS_BIN (default
 # /usr/bin/prometheus), the Debian packages prometheus-pushgateway and prometheus.
@@ -124,6 +127,7 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+$( [[ -n "${RULES_FILE:-}" ]] && printf 'rule_files:\n  - %s\n' "$(cd "$(dirname "$RULES_FILE")" && pwd)/$(basename "$RULES_FILE")" )
 scrape_configs:
   - job_name: pushgateway
     honor_labels: true

@@ -5,17 +5,19 @@ import { UserFacingError } from '../core/errors.ts';
 import { isBaseUrl, isLabel, normalizeBaseUrl } from '../core/labels.ts';
 import { JOURNEYS } from '../../journeys/index.ts';
 
-export type Command = 'run' | 'report' | 'gate' | 'drill' | 'sandbox' | 'journeys' | 'config';
+export type Command = 'run' | 'report' | 'gate' | 'drill' | 'sandbox' | 'journeys' | 'config' | 'baseline' | 'rules';
 
 /** One usage line per command: what a flag mistake prints after its one-line problem. */
 export const COMMAND_USAGE: Record<Command, string> = {
   run: 'synthetics run --once|--every 60s [--base-url URL | --target NAME=URL ... | --targets FILE.json] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]',
   report: 'synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]',
-  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--json] | --serve [--port N] [--host H]',
+  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--json] [--report DIR] | --serve [--port N] [--host H]',
   drill: 'synthetics drill [--time-scale F] [--runbook FILE] [--profile NAME] [--only FAULT[,FAULT]] [--json]',
   sandbox: 'synthetics sandbox [--port N] [--host 127.0.0.1]',
   journeys: 'synthetics journeys',
   config: 'synthetics config',
+  baseline: 'synthetics baseline --cycles N --out DIR [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--runbook FILE]',
+  rules: 'synthetics rules --out DIR [--runbook FILE] [--profile NAME[,NAME]] [--baseline FILE] [--webhook-url-file PATH] [--channel #NAME] [--time-scale F]',
 };
 
 export const USAGE = `usage:
@@ -25,6 +27,8 @@ export const USAGE = `usage:
   synthetics gate --phase 25 [--profile strict] [--json]            go / hold / rollback, with evidence (exit 0 / 2 / 1)
   synthetics gate --serve --port 8080                                the decision for Argo Rollouts and Flagger
   synthetics drill [--only latency,none] [--json]                    faults injected into a sandbox canary: does the gate decide right?
+  synthetics baseline --cycles 20 --out DIR [--base-url URL]         the control's numbers for the gate's --baseline, with a report
+  synthetics rules --out ci [--baseline FILE]                        alerts, Alertmanager, Argo/Flagger templates, dashboard, runbook.md
   synthetics sandbox [--port N] [--host 127.0.0.1]
   synthetics journeys                 list the journeys
   synthetics config                   check the configuration
@@ -131,7 +135,7 @@ export interface RunArgs {
 const article = (kind: string) => (/^[aeiou]/.test(kind) ? 'an' : 'a');
 
 /** `--journey` ids: each known, and each one the `--project` lets run. */
-function checkJourneys(ids: string[], project: RunArgs['project']): void {
+export function checkJourneys(ids: string[], project: RunArgs['project']): void {
   const unknown = ids.filter((id) => !JOURNEYS.some((j) => j.id === id));
   if (unknown.length) throw new UserFacingError(`--journey ${unknown.join(',')}: unknown (known: ${JOURNEYS.map((j) => j.id).join(', ')})`);
   if (project === 'all' || ids.length === 0) return;

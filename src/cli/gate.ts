@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkStatus, phaseSummary } from '../../artefacts/phase-report.ts';
+import { readRouteLatencies } from '../../artefacts/route-latency.ts';
 import { decide as decidePhase } from '../../gate/decide.ts';
 import { fmtDuration } from '../../gate/evaluate.ts';
 import type { GateResult } from '../../gate/decision-types.ts';
@@ -23,7 +26,7 @@ function phaseOf(text: string | undefined, flag = '--phase'): number {
   return phase;
 }
 
-function baselineOf(path: string | undefined): Partial<Record<string, number>> | undefined {
+export function baselineOf(path: string | undefined): Partial<Record<string, number>> | undefined {
   if (!path) return undefined;
   let data: { metrics?: Record<string, unknown> };
   try {
@@ -41,8 +44,11 @@ export async function gateCommand(argv: string[]): Promise<number> {
   const v = parseFlags('gate', argv, {
     phase: { type: 'string' }, profile: { type: 'string' }, runbook: { type: 'string' }, source: { type: 'string' },
     results: { type: 'string' }, prometheus: { type: 'string' }, baseline: { type: 'string' }, window: { type: 'string' }, 'time-scale': { type: 'string' },
-    at: { type: 'string' }, json: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' },
+    at: { type: 'string' }, json: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' }, report: { type: 'string' },
   });
+  if (v.report !== undefined && v.serve) throw new UserFacingError('--report DIR: not with --serve (the endpoint answers per request); write a report with --phase P --report DIR');
+  if (v.report !== undefined && v.phase === undefined) throw new UserFacingError(`--report ${v.report}: needs --phase 5|25|50|100 (a report is of one phase)`);
+  if (v.report === '') throw new UserFacingError('--report "": must be a directory to write the report into, like --report reports');
   const timeScale = v['time-scale'] === undefined ? 1 : Number(v['time-scale']);
   if (!(timeScale > 0 && timeScale <= 1)) throw new UserFacingError(`--time-scale "${v['time-scale']}": must be a number above 0 and at most 1, like 0.005`);
   const sourceName = v.source ?? 'local';
@@ -76,9 +82,41 @@ export async function gateCommand(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   }
-  const result = await decide(phaseOf(v.phase));
+  const phase = phaseOf(v.phase);
+  // A directory that cannot be made is a mistake to hear about before deciding, not after.
+  if (v.report !== undefined) makeDir(v.report);
+  const result = await decide(phase);
   console.log(v.json ? JSON.stringify(result, null, 2) : formatResult(result, runbook));
+  if (v.report !== undefined) {
+    const routes = sourceName === 'prometheus'
+      ? { unavailable: 'the gate read Prometheus, whose histograms keep no per-call samples; run the gate on the results store (--source local) for this table' }
+      : await readRouteLatencies(config.resultsDir, result.window);
+    writeReport(v.report, result, phaseSummary({ result, runbook, routes }));
+  }
   return EXIT[result.decision];
+}
+
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserFacingError(`--report ${dir}: cannot create the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * The decision is already printed and its exit code is what rollout tooling reads: a report that
+ * cannot be written is said on stderr, never turned into another decision.
+ */
+function writeReport(dir: string, r: GateResult, report: { markdown: string; html: string }): void {
+  const base = join(dir, `phase-${r.phase}-${r.profile}`);
+  try {
+    writeFileSync(`${base}.md`, report.markdown);
+    writeFileSync(`${base}.html`, report.html);
+    console.error(`report: ${base}.md\nreport: ${base}.html`);
+  } catch (e) {
+    console.error(`synthetics: --report ${dir}: cannot write the report (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : Number.isInteger(n) ? String(n) : n.toFixed(2));
@@ -94,8 +132,7 @@ export function formatResult(r: GateResult, runbook: Runbook): string {
   ];
   const table = [['CHECK', 'KIND', 'STATUS', 'CANARY', 'CONTROL', 'AGAINST', 'THRESHOLD', 'N', 'REASON']];
   for (const c of r.checks) {
-    const status = c.ok === undefined ? 'HOLD' : c.ok ? 'ok' : c.kind === 'trigger' ? 'FIRED' : 'FAIL';
-    table.push([c.name, c.kind, status, num(c.observed.canary), num(c.observed.control), c.against, `${c.op} ${c.threshold}`, `${c.samples.canary}/${c.samples.control}`, c.reason]);
+    table.push([c.name, c.kind, checkStatus(c), num(c.observed.canary), num(c.observed.control), c.against, `${c.op} ${c.threshold}`, `${c.samples.canary}/${c.samples.control}`, c.reason]);
   }
   const widths = table[0]!.map((_, i) => Math.min(48, Math.max(...table.map((row) => row[i]!.length))));
   lines.push(...table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()));

@@ -9,6 +9,8 @@ import { runCommand } from './run.ts';
 import { gateCommand } from './gate.ts';
 import { drillCommand } from './drill.ts';
 import { reportCommand } from './report.ts';
+import { baselineCommand } from './baseline.ts';
+import { rulesCommand } from './rules.ts';
 
 async function sandboxCommand(argv: string[]): Promise<number> {
   const values = parseFlags('sandbox', argv, { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } });
@@ -37,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
       return gateCommand(rest);
     case 'drill':
       return drillCommand(rest);
+    case 'baseline':
+      return baselineCommand(rest);
+    case 'rules':
+      return rulesCommand(rest);
     case 'sandbox':
       return sandboxCommand(rest);
     case 'journeys':

@@ -1,19 +1,13 @@
-import { join } from 'node:path';
-import { loadConfig, loadEnv, type SuiteConfig } from '../config/load.ts';
+import type { SuiteConfig } from '../config/load.ts';
 import { parseDuration } from '../config/duration.ts';
-import { UserFacingError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
-import type { JourneyResult } from '../core/records.ts';
 import type { TargetSpec } from '../core/target.ts';
 import { selectJourneys } from '../../journeys/index.ts';
 import type { SinkFanOut } from '../../reporters/sink.ts';
-import { standardSinks } from '../../reporters/sinks.ts';
-import { startEmbeddedSandbox } from '../../sandbox/embedded.ts';
-import { acquireLock } from '../runner/lock.ts';
-import { cycleDeadline, Scheduler } from '../runner/scheduler.ts';
-import { Suite } from '../runner/suite.ts';
-import { TargetRun } from '../runner/target-run.ts';
+import { Scheduler } from '../runner/scheduler.ts';
+import type { TargetRun } from '../runner/target-run.ts';
 import { parseRunArgs, type RunArgs } from './args.ts';
+import { abortOnSignal, commandConfig, cycleOnce, openRuns } from './cycles.ts';
 import { preflight } from './preflight.ts';
 
 /** How long a signalled runner lets the running cycle finish before its attempts are aborted. */
@@ -32,53 +26,19 @@ function targetSpecs(args: RunArgs, config: SuiteConfig): TargetSpec[] {
 /** `synthetics run`: config → targets → journeys → sinks. */
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
-  const overrides: Record<string, string> = {};
-  if (args.baseUrl) overrides.BASE_URL = args.baseUrl;
-  if (args.results) overrides.RESULTS_DIR = args.results;
-  const config = loadConfig(loadEnv(), overrides);
+  const config = commandConfig({ baseUrl: args.baseUrl, resultsDir: args.results });
   // parseRunArgs has checked the cadence and the journey selection.
   const intervalMs = args.every === undefined ? undefined : args.every === '' ? config.runIntervalMs : parseDuration(args.every)!;
   const journeys = selectJourneys(args.project, args.journeys);
   await preflight(config, { browser: journeys.some((j) => j.kind === 'browser'), resultsFlag: args.results !== undefined });
-  const suite = new Suite(config);
-
-  const specs = targetSpecs(args, config);
-  let sandbox: { url: string; close(): Promise<void> } | undefined;
-  if (specs.length === 0) {
-    sandbox = await startEmbeddedSandbox();
-    log(`no BASE_URL: targeting the embedded sandbox at ${sandbox.url}`);
-    specs.push({ name: config.targetName, baseUrl: sandbox.url, sandbox: true });
-  }
-
-  const locks: Array<{ release(): Promise<void> }> = [];
-  const lockDir = join(config.resultsDir, 'locks');
-  const { fanOut } = standardSinks(config, intervalMs === undefined ? 'cron' : 'loop',
-    intervalMs === undefined ? { out: process.stdout, headings: specs.length > 1 } : undefined);
+  const open = await openRuns(config, journeys, targetSpecs(args, config), intervalMs === undefined
+    ? { mode: 'cron', summary: process.stdout, lockHeld: 'skip' }
+    : { mode: 'loop', lockHeld: 'fail' });
   try {
-    const runs: TargetRun[] = [];
-    for (const spec of specs) {
-      // A results dir refusing writes is a sink failure (each cycle logs it), not a reason to stop watching.
-      const lock = await acquireLock(lockDir, `${config.runnerId}--${spec.name}`).catch((e: Error) => {
-        log(`lock ${lockDir}: cannot be taken (${e.message.split('\n')[0]}); running without it`);
-        return { release: async () => undefined };
-      });
-      if ('heldBy' in lock) {
-        const message = `target ${spec.name}: another run (pid ${lock.heldBy}) is still going; skipped`;
-        if (intervalMs !== undefined) throw new UserFacingError(message);
-        log(message);
-        continue;
-      }
-      locks.push(lock);
-      runs.push(new TargetRun(await suite.open(spec), journeys, fanOut));
-    }
-    if (intervalMs === undefined) return await runOnce(runs, config.runIntervalMs);
-    return await runForever(runs, intervalMs, args.cycles, fanOut);
+    if (intervalMs === undefined) return await runOnce(open.runs, config.runIntervalMs);
+    return await runForever(open.runs, intervalMs, args.cycles, open.fanOut);
   } finally {
-    // Closing the sinks prints a one-shot run's latency summary, or marks a stopped runner's groups.
-    await fanOut.close();
-    await suite.close();
-    await Promise.allSettled(locks.map((l) => l.release()));
-    await sandbox?.close();
+    await open.close();
   }
 }
 
@@ -87,20 +47,12 @@ export async function runCommand(argv: string[]): Promise<number> {
  * cron schedule's period). A signal aborts it: what ran is kept, nothing is judged failed for it.
  */
 async function runOnce(runs: TargetRun[], intervalMs: number): Promise<number> {
-  const stop = new AbortController();
-  const onSignal = (signal: string) => {
-    log(`${signal}: aborting the run`);
-    stop.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const stop = abortOnSignal('run');
   try {
-    const bounds = { deadline: cycleDeadline(Date.now(), intervalMs), stop: stop.signal };
-    const cycles = await Promise.all(runs.map((run) => run.cycle(bounds)));
+    const cycles = await cycleOnce(runs, intervalMs, stop.signal);
     return cycles.every((c) => c.results.every((r) => r.outcome !== 'failed')) ? 0 : 1;
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stop.dispose();
   }
 }
 

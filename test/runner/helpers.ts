@@ -197,8 +197,8 @@ export interface Services {
 
 const SERVICES = join(ROOT, 'scripts', 'services.sh');
 
-/** A real Pushgateway and Prometheus from `scripts/services.sh start` (stopped by `stop()`). */
-export async function startServices(): Promise<Services> {
+/** A real Pushgateway and Prometheus from `scripts/services.sh start` (stopped by `stop()`), with `rulesFile` loaded when given. */
+export async function startServices(opts: { rulesFile?: string } = {}): Promise<Services> {
   const dir = tempDir('synthetics-services-');
   let stopped = false;
   const stop = async () => {
@@ -207,7 +207,7 @@ export async function startServices(): Promise<Services> {
     await run('bash', [SERVICES, 'stop', dir], { timeout: 60_000 }).catch(() => undefined);
   };
   try {
-    await run('bash', [SERVICES, 'start', dir], { timeout: 60_000 });
+    await run('bash', [SERVICES, 'start', dir], { timeout: 60_000, env: { ...process.env, ...(opts.rulesFile ? { RULES_FILE: opts.rulesFile } : {}) } });
   } catch (e) {
     await stop();
     throw e;

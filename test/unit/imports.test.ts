@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
-const SOURCES = ['src', 'fixtures', 'reporters', 'journeys', 'gate', 'specs', 'playwright.config.ts'];
+const SOURCES = ['src', 'fixtures', 'reporters', 'journeys', 'gate', 'artefacts', 'specs', 'playwright.config.ts'];
 
 function filesUnder(path: string): string[] {
   const abs = join(ROOT, path);
@@ -42,6 +42,8 @@ const RULES: Rule[] = [
   { from: under('src/runner'), forbidden: (t) => under('reporters')(t) && t !== 'reporters/sink.ts', why: 'the runner is handed its sinks: it imports the sink contract, no concrete reporter' },
   { from: under('gate'), forbidden: (t) => ['src/runner', 'src/cli', 'fixtures', 'journeys'].some((d) => under(d)(t)), why: 'the gate reads what the reporters wrote: it imports no runner, fixtures or journeys' },
   { from: under('reporters'), forbidden: under('gate'), why: 'reporters sit below the gate: they never import it' },
+  { from: under('artefacts'), forbidden: (t) => ['src/runner', 'src/cli', 'src/config', 'fixtures', 'journeys'].some((d) => under(d)(t)), why: 'what people and tools look at is made from what the gate reads: no runner, config, fixtures or journeys (the command hands them in)' },
+  { from: (f) => ['gate', 'reporters', 'src/core', 'src/runner', 'fixtures', 'journeys'].some((d) => under(d)(f)), forbidden: under('artefacts'), why: 'artefacts are the last layer: nothing below imports them' },
   { from: (f) => f === 'playwright.config.ts', forbidden: (t) => under('src/runner')(t) || under('fixtures')(t), why: 'the Playwright config imports neither the runner nor the fixtures' },
 ];
 
@@ -70,6 +72,8 @@ test('the import check can fail, and names the file and the import', () => {
     { file: 'reporters/w.ts', text: "export { ATTEMPT } from '../fixtures/test.ts';" },
     { file: 'src/runner/v.ts', text: "import { ResultsStore } from '../../reporters/results-store/index.ts';\nimport type { Sink } from '../../reporters/sink.ts';" },
     { file: 'gate/u.ts', text: "import { runAttempt } from '../fixtures/attempt.ts';" },
+    { file: 'artefacts/t.ts', text: "import { JOURNEYS } from '../journeys/index.ts';" },
+    { file: 'gate/s.ts', text: "import { phaseSummary } from '../artefacts/phase-report.ts';" },
   ];
   assert.deepEqual(violations(planted).map((v) => v.split(': ').slice(0, 2).join(': ')), [
     'reporters/x.ts: import "src/runner/scheduler.ts"',
@@ -78,5 +82,7 @@ test('the import check can fail, and names the file and the import', () => {
     'reporters/w.ts: import "fixtures/test.ts"',
     'src/runner/v.ts: import "reporters/results-store/index.ts"',
     'gate/u.ts: import "fixtures/attempt.ts"',
+    'artefacts/t.ts: import "journeys/index.ts"',
+    'gate/s.ts: import "artefacts/phase-report.ts"',
   ]);
 });
