@@ -11,9 +11,12 @@
  * - `POST /flagger/rollback?phase=P`: Flagger's rollback webhook, where any 2xx means "roll back
  *   now": 200 only while a rollback trigger holds, 404 otherwise (and 500 on an error).
  * - `GET /health`: 200 `{status: "ok"}`, never behind the token.
+ * - Any other GET the caller's `pages` answers (the ship-room page and its JSON, built above the
+ *   gate and handed in, so the gate imports nothing that shows it).
  *
  * With a token, everything but /health needs `Authorization: Bearer <token>` (compared in constant
- * time). Flagger cannot send headers to a webhook (its CRD has none: only a `metadata` map of
+ * time); a browser, which cannot add a header to a page load, opens `/?token=…` once and gets the
+ * token as an HttpOnly cookie instead (the URL is then replaced without it). Flagger cannot send headers to a webhook (its CRD has none: only a `metadata` map of
  * strings, which it posts in the JSON body), so the Flagger routes also accept the token as
  * `metadata.token` in that body. The token is never echoed, nor logged.
  */
@@ -44,7 +47,19 @@ export interface GateServerOptions {
   decide: (phase: number, profile: string | undefined) => Promise<GateResult>;
   /** Bound on one `decide` call (default 20 s): past it the request is answered as an error. */
   decideTimeoutMs?: number;
+  /** GET routes beyond the gate's own (pages and their data); undefined: no such route. Behind the token too. */
+  pages?: (url: URL) => Promise<PageReply | undefined>;
 }
+
+/** A page route's answer: any body and type (HTML, JSON, a script, an image). */
+export interface PageReply {
+  status: number;
+  body: string | Buffer;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+const TOKEN_COOKIE = 'synthetics_gate';
 
 export interface GateServer {
   url: string;
@@ -88,6 +103,14 @@ function sameSecret(given: string, expected: string): boolean {
 function bearerOf(req: http.IncomingMessage): string | undefined {
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
   return m?.[1];
+}
+
+function cookieTokenOf(req: http.IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
 }
 
 /** The request body up to `MAX_BODY_BYTES`; undefined when it is larger (the rest is discarded). */
@@ -245,6 +268,18 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     res.end(text);
   }
 
+  function sendPage(res: http.ServerResponse, page: PageReply): void {
+    const body = token && typeof page.body === 'string' ? page.body.split(token).join('[redacted]') : page.body;
+    res.writeHead(page.status, {
+      'content-type': page.contentType,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-length': String(Buffer.byteLength(body)),
+      ...page.headers,
+    });
+    res.end(body);
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gate.invalid');
     const method = req.method ?? 'GET';
@@ -254,6 +289,23 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
       return send(res, { status: 200, body: { status: 'ok' } });
     }
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    if (!route && method === 'GET' && opts.pages) {
+      if (token) {
+        // A browser's first visit: the token once in the URL, then as a cookie, and the URL without it.
+        const offered = url.searchParams.get('token');
+        if (offered !== null && sameSecret(offered, token)) {
+          url.searchParams.delete('token');
+          res.writeHead(303, { location: url.pathname + url.search, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`, 'cache-control': 'no-store' });
+          return void res.end();
+        }
+        const given = bearerOf(req) ?? cookieTokenOf(req);
+        if (given === undefined || !sameSecret(given, token)) {
+          return send(res, { status: 401, body: { error: 'missing or wrong token: open /?token=<token> once in the browser, or send "Authorization: Bearer <token>"' }, headers: { 'www-authenticate': 'Bearer' } });
+        }
+      }
+      const page = await opts.pages(url);
+      if (page) return sendPage(res, page);
+    }
     if (!route) {
       return send(res, {
         status: 404,
@@ -274,7 +326,7 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
       return send(res, { status: 413, body: { error: `request body over ${MAX_BODY_BYTES} bytes: a Flagger webhook payload is a few hundred` } });
     }
     if (token) {
-      const bearer = bearerOf(req);
+      const bearer = bearerOf(req) ?? cookieTokenOf(req);
       const given = bearer ?? (method === 'POST' ? metadataTokenOf(body) : undefined);
       if (given === undefined || !sameSecret(given, token)) {
         return send(res, {

@@ -21,7 +21,7 @@ export interface ChartSpec {
 const require = createRequire(import.meta.url);
 let chartJs: string | undefined;
 /** The UMD build of Chart.js, read once from node_modules. */
-function chartLibrary(): string {
+export function chartLibrary(): string {
   // The package's exports name only its module builds; the UMD build sits beside the main one.
   chartJs ??= readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
   return chartJs;

@@ -11,7 +11,7 @@ export type Command = 'run' | 'report' | 'gate' | 'drill' | 'sandbox' | 'journey
 export const COMMAND_USAGE: Record<Command, string> = {
   run: 'synthetics run --once|--every 60s [--base-url URL | --target NAME=URL ... | --targets FILE.json] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]',
   report: 'synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]',
-  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--json] [--report DIR] | --serve [--port N] [--host H]',
+  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--json] [--report DIR] | --serve [--port N] [--host H] [--refresh 10s]',
   drill: 'synthetics drill [--time-scale F] [--runbook FILE] [--profile NAME] [--only FAULT[,FAULT]] [--json]',
   sandbox: 'synthetics sandbox [--port N] [--host 127.0.0.1]',
   journeys: 'synthetics journeys',
@@ -25,7 +25,7 @@ export const USAGE = `usage:
   synthetics run --every 60s [--target NAME=URL ... | --targets FILE.json] [--project ...] [--journey ...] [--results DIR]
   synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]   latency percentiles from the results store
   synthetics gate --phase 25 [--profile strict] [--json]            go / hold / rollback, with evidence (exit 0 / 2 / 1)
-  synthetics gate --serve --port 8080                                the decision for Argo Rollouts and Flagger
+  synthetics gate --serve --port 8080                                the decision for Argo Rollouts and Flagger, and the ship-room page at /
   synthetics drill [--only latency,none] [--json]                    faults injected into a sandbox canary: does the gate decide right?
   synthetics baseline --cycles 20 --out DIR [--base-url URL]         the control's numbers for the gate's --baseline, with a report
   synthetics rules --out ci [--baseline FILE]                        alerts, Alertmanager, Argo/Flagger templates, dashboard, runbook.md

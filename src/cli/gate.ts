@@ -9,6 +9,7 @@ import { DEFAULT_RUNBOOK_PATH, loadRunbook } from '../../gate/runbook.ts';
 import type { Runbook } from '../../gate/runbook-types.ts';
 import { PrometheusSource } from '../../gate/prometheus-source.ts';
 import { startGateServer } from '../../gate/server.ts';
+import { shipRoomRoutes } from '../../artefacts/shiproom/routes.ts';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfig, loadEnv } from '../config/load.ts';
 import { UserFacingError } from '../core/errors.ts';
@@ -17,6 +18,8 @@ import { log } from '../core/log.ts';
 import { parseFlags } from './args.ts';
 
 const PHASES = [5, 25, 50, 100];
+/** How often the ship-room page asks the gate again: a cadence's worth of news, without hammering the store. */
+const DEFAULT_REFRESH_MS = 10_000;
 /** Exit codes: rollout tooling and scripts read them. A mistake is a hold too: never go, never roll back on it. */
 const EXIT = { go: 0, rollback: 1, hold: 2 } as const;
 
@@ -45,6 +48,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
     phase: { type: 'string' }, profile: { type: 'string' }, runbook: { type: 'string' }, source: { type: 'string' },
     results: { type: 'string' }, prometheus: { type: 'string' }, baseline: { type: 'string' }, window: { type: 'string' }, 'time-scale': { type: 'string' },
     at: { type: 'string' }, json: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' }, report: { type: 'string' },
+    refresh: { type: 'string' },
   });
   if (v.report !== undefined && v.serve) throw new UserFacingError('--report DIR: not with --serve (the endpoint answers per request); write a report with --phase P --report DIR');
   if (v.report !== undefined && v.phase === undefined) throw new UserFacingError(`--report ${v.report}: needs --phase 5|25|50|100 (a report is of one phase)`);
@@ -73,8 +77,14 @@ export async function gateCommand(argv: string[]): Promise<number> {
   if (v.serve) {
     const port = Number(v.port ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserFacingError(`--port "${v.port}": must be 0 (a free port) to 65535`);
-    const server = await startGateServer({ host: v.host ?? '127.0.0.1', port, token: loadEnv().GATE_TOKEN || undefined, decide: (phase, p) => decide(phase, p) });
-    log(`gate listening on ${server.url} (runbook ${runbook.source}, results ${config.resultsDir})`);
+    const refreshMs = v.refresh === undefined ? DEFAULT_REFRESH_MS : parseDuration(v.refresh);
+    if (!refreshMs || refreshMs < 1000 || refreshMs > 600_000) throw new UserFacingError(`--refresh "${v.refresh}": must be a duration from 1s to 10m, like 10s (how often the ship-room page refreshes itself)`);
+    const pages = shipRoomRoutes({
+      runbook, decide: (phase, p) => decide(phase, p), resultsDir: sourceName === 'local' ? config.resultsDir : undefined,
+      phase: v.phase === undefined ? PHASES[0] : phaseOf(v.phase), profile, refreshMs,
+    });
+    const server = await startGateServer({ host: v.host ?? '127.0.0.1', port, token: loadEnv().GATE_TOKEN || undefined, decide: (phase, p) => decide(phase, p), pages });
+    log(`gate listening on ${server.url} (runbook ${runbook.source}, results ${config.resultsDir}); the ship-room page is ${server.url}/`);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);

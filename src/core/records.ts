@@ -51,11 +51,20 @@ export interface AttemptRecord {
   abortedBy?: 'stop' | 'runner' | 'deadline';
   startedAt: string;
   durationMs: number;
+  /** The attempt's first problem, for tables (`… (+2 more)` when there were more). */
   reason?: string;
+  /** Every problem of a failed attempt, in the order seen: what the store keeps whole. */
+  problems?: string[];
   runId: string;
   traceId: string;
   steps: StepRecord[];
   calls: CallRecord[];
+  /**
+   * What the user saw when a browser attempt failed (or always, with EVIDENCE=always): paths
+   * relative to RESULTS_DIR under the runner, attachment names under Playwright Test; `withheld`
+   * says why a piece was not kept (its secret scan failed, the page was gone).
+   */
+  evidence?: { screenshot?: string; trace?: string; withheld?: string };
   /**
    * User-centric timings a browser journey read from the page's own clock, in ms; each absent
    * when not measured (an API journey, or the attempt failed before its end event). A fixed set
