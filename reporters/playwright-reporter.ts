@@ -1,6 +1,8 @@
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { loadConfig, type SuiteConfig } from '../src/config/load.ts';
-import { journeyResult, type JourneyResult } from '../src/core/records.ts';
+import { stripAnsi } from '../src/core/ansi.ts';
+import { journeyResult, type AttemptRecord, type JourneyResult } from '../src/core/records.ts';
+import { scrub } from '../src/core/scrub.ts';
 import { ATTEMPT_ATTACHMENT, type AttemptAttachment } from './playwright-attachment.ts';
 import { standardSinks } from './sinks.ts';
 
@@ -11,6 +13,8 @@ import { standardSinks } from './sinks.ts';
  */
 export default class SyntheticsReporter implements Reporter {
   private readonly byTest = new Map<string, JourneyResult>();
+  /** Failed attempts that attached nothing, waiting for a later attempt of their test to bring the labels. */
+  private readonly unattached = new Map<string, AttemptRecord[]>();
 
   printsToStdio(): boolean {
     return false;
@@ -18,9 +22,18 @@ export default class SyntheticsReporter implements Reporter {
 
   onTestEnd(test: TestCase, result: TestResult): void {
     const attachment = result.attachments.find((a) => a.name === ATTEMPT_ATTACHMENT);
-    if (!attachment?.body) return;
+    if (!attachment?.body) {
+      // Playwright ended the attempt itself (its test timeout) before it attached a record: still a
+      // failed attempt, so a pass on the retry is flaky here as in the runner.
+      if (result.status === 'failed' || result.status === 'timedOut') {
+        this.unattached.set(test.id, [...(this.unattached.get(test.id) ?? []), failedAttempt(result)]);
+      }
+      return;
+    }
     const { attempts, ...run } = JSON.parse(attachment.body.toString('utf8')) as AttemptAttachment;
-    this.byTest.set(test.id, journeyResult(run, [...(this.byTest.get(test.id)?.attempts ?? []), ...attempts]));
+    const earlier = [...(this.byTest.get(test.id)?.attempts ?? []), ...(this.unattached.get(test.id) ?? [])];
+    this.unattached.delete(test.id);
+    this.byTest.set(test.id, journeyResult(run, [...earlier.sort((a, b) => a.attempt - b.attempt), ...attempts]));
   }
 
   async onEnd(_result: FullResult): Promise<void> {
@@ -39,4 +52,13 @@ export default class SyntheticsReporter implements Reporter {
     for (const target of targets) await fanOut.write({ target, results: results.filter((r) => r.labels.target === target) });
     await fanOut.close();
   }
+}
+
+/** The record of an attempt Playwright ended before the journey's own record was attached. */
+function failedAttempt(result: TestResult): AttemptRecord {
+  const reason = scrub(`playwright: ${stripAnsi(result.error?.message ?? result.status).split('\n')[0]}`).slice(0, 300);
+  return {
+    attempt: result.retry + 1, status: 'failed', startedAt: result.startTime.toISOString(), durationMs: Math.round(result.duration),
+    reason, problems: [reason], runId: '-', traceId: '-', steps: [], calls: [],
+  };
 }

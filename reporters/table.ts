@@ -3,6 +3,17 @@ import type { JourneyResult } from '../src/core/records.ts';
 const STATUS: Record<string, string> = { passed: 'PASS', flaky: 'FLAKY', failed: 'FAIL' };
 
 /**
+ * What a journey's row says: a failure's reason (its first problem, with a count: the store keeps
+ * them all), or for a flaky journey why its first attempt failed, read from that attempt, since a
+ * journey that passed carries no failure reason of its own.
+ */
+function reasonShown(r: JourneyResult): string {
+  if (r.outcome !== 'flaky') return r.reason ?? '';
+  const first = r.attempts.find((a) => a.status !== 'passed');
+  return first?.reason ? `first attempt: ${first.reason}` : '';
+}
+
+/**
  * One row per journey, then one per step of its last attempt: journey, step, status, ms, reason.
  * Plain text (no colours), so it reads the same in a terminal, a CI log and a cron mail.
  */
@@ -11,7 +22,7 @@ export function formatTable(results: JourneyResult[]): string {
   for (const r of results) {
     const last = r.attempts[r.attempts.length - 1];
     const tries = r.attempts.length > 1 ? ` (${r.attempts.length} attempts)` : '';
-    rows.push([r.journey, r.labels.device, '', STATUS[r.outcome] + tries, String(r.durationMs), r.reason ?? '']);
+    rows.push([r.journey, r.labels.device, '', STATUS[r.outcome] + tries, String(r.durationMs), reasonShown(r)]);
     for (const s of last?.steps ?? []) {
       rows.push(['', '', s.title, s.status === 'passed' ? 'ok' : 'FAIL', String(s.durationMs), '']);
     }

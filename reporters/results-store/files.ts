@@ -13,6 +13,12 @@ export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 export const resultsFileFor = (dir: string, at: Date): string => join(dir, `synthetics-${dayOf(at)}.ndjson`);
 
+/**
+ * Browser evidence (screenshots, scrubbed traces) lives beside the day files, one directory per
+ * UTC day under this one (`evidence/2026-11-23/…`), so retention removes a day's evidence with it.
+ */
+export const EVIDENCE_DIR = 'evidence';
+
 /** Where a day's plain file goes once compressed. */
 export const compressedPathOf = (plainPath: string): string => `${plainPath}.gz`;
 

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { compressedPathOf, dayOf, scanResultsDir, type StoreEntry } from './files.ts';
+import { compressedPathOf, dayOf, EVIDENCE_DIR, scanResultsDir, type StoreEntry } from './files.ts';
 
 export const DEFAULT_RETENTION_DAYS = 14;
 const DAY_MS = 86_400_000;
@@ -14,7 +15,10 @@ export interface HousekeepOptions {
   now?: Date;
 }
 
-/** What one pass did, by file name; a failed file is left as it was for the next pass. */
+/**
+ * What one pass did, by file name (an evidence day as `evidence/<day>`); a failed file is left as
+ * it was for the next pass.
+ */
 export interface HousekeepReport {
   compressed: string[];
   deleted: string[];
@@ -30,6 +34,7 @@ export interface HousekeepReport {
  *
  * A day is kept when it is at or after `today - (retentionDays - 1)`: the retention counts days
  * with today as the first, so "14" means today and the 13 days before it, and "1" today alone.
+ * The same rule removes the evidence of a day (`evidence/<day>/`, screenshots and traces) whole.
  */
 export async function housekeep(dir: string, { retentionDays, now = new Date() }: HousekeepOptions): Promise<HousekeepReport> {
   if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new RangeError(`retention must be a whole number of days ≥ 1, not ${retentionDays}`);
@@ -52,6 +57,9 @@ export async function housekeep(dir: string, { retentionDays, now = new Date() }
   for (const e of entries) {
     if (e.form !== 'tmp' && e.day < oldestKept) await attempt(e, () => remove(e));
   }
+  for (const e of await evidenceDays(dir)) {
+    if (e.day < oldestKept) await attempt(e, async () => { await rm(e.path, { recursive: true, force: true }); report.deleted.push(e.name); });
+  }
   // A leftover is an archive being written when a process died. Its day is always over, so its
   // age is told by its mtime: one touched today may be another process compressing right now.
   const midnight = Date.parse(`${today}T00:00:00.000Z`);
@@ -66,6 +74,15 @@ export async function housekeep(dir: string, { retentionDays, now = new Date() }
     else await attempt(e, async () => { if (await compress(e.path)) report.compressed.push(e.name); });
   }
   return report;
+}
+
+/** The evidence day directories under `dir` (`evidence/2026-11-23`); other names there are not the store's. */
+async function evidenceDays(dir: string): Promise<StoreEntry[]> {
+  const root = join(dir, EVIDENCE_DIR);
+  const names = await readdir(root, { withFileTypes: true }).catch(() => []);
+  return names.filter((d) => d.isDirectory() && /^\d{4}-\d{2}-\d{2}$/.test(d.name))
+    .map((d) => ({ path: join(root, d.name), name: `${EVIDENCE_DIR}/${d.name}`, day: d.name, form: 'plain' as const }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** `path` is gone; false when it was gone already (another process's housekeeping). */

@@ -23,7 +23,7 @@ export const COMMAND_USAGE: Record<Command, string> = {
 export const USAGE = `usage:
   synthetics run --once [--base-url URL] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]
   synthetics run --every 60s [--target NAME=URL ... | --targets FILE.json] [--project ...] [--journey ...] [--results DIR]
-  synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]   latency percentiles from the results store
+  synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]   outcomes per journey and latency percentiles from the results store
   synthetics gate --phase 25 [--profile strict] [--json]            go / hold / rollback, with evidence (exit 0 / 2 / 1)
   synthetics gate --serve --port 8080                                the decision for Argo Rollouts and Flagger, and the ship-room page at /
   synthetics drill [--only latency,none] [--json]                    faults injected into a sandbox canary: does the gate decide right?

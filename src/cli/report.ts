@@ -3,8 +3,9 @@ import { loadConfig, loadEnv } from '../config/load.ts';
 import { parseDuration } from '../config/duration.ts';
 import { UserFacingError } from '../core/errors.ts';
 import { isLabel } from '../core/labels.ts';
+import { formatOutcomes, OutcomeHistory } from '../../reporters/history.ts';
 import { formatLatencies, isLatencySample, routeLatencies } from '../../reporters/latency.ts';
-import { readCalls, type CallLine } from '../../reporters/results-store/index.ts';
+import { readLines, type CallLine } from '../../reporters/results-store/index.ts';
 import { parseFlags } from './args.ts';
 
 /** The results store must exist: an empty table for a directory that is not there would read as "all quiet". */
@@ -20,7 +21,11 @@ function checkResultsDir(dir: string): void {
   if (!isDir) throw new UserFacingError(`results dir ${dir}: not a directory (pass --results DIR, the directory "synthetics run" writes)`);
 }
 
-/** `synthetics report`: P50/P95/P99 per route from the results store (first attempts only). */
+/**
+ * `synthetics report`: each journey's outcomes per device, target and build (failures first,
+ * with the last failure's reason, time and evidence), then P50/P95/P99 per route (first
+ * attempts only), from one pass over the results store. `--json`: `{ latency, outcomes }`.
+ */
 export async function reportCommand(argv: string[]): Promise<number> {
   const values = parseFlags('report', argv, {
     results: { type: 'string' }, since: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean', default: false },
@@ -35,11 +40,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   checkResultsDir(config.resultsDir);
   // A window longer than the clock has run is "everything".
   const since = sinceMs === undefined ? undefined : new Date(Math.max(0, Date.now() - sinceMs));
+  const history = new OutcomeHistory();
   const calls: CallLine[] = [];
-  for await (const call of readCalls(config.resultsDir, { since, target: values.target })) {
-    if (isLatencySample(call)) calls.push(call);
+  for await (const line of readLines(config.resultsDir, { since, target: values.target })) {
+    if (line.type === 'journey') history.add(line);
+    else if (isLatencySample(line)) calls.push(line);
   }
-  const rows = routeLatencies(calls);
-  console.log(values.json ? JSON.stringify(rows) : formatLatencies(rows));
+  const latency = routeLatencies(calls);
+  const outcomes = history.rows();
+  console.log(values.json ? JSON.stringify({ latency, outcomes }) : `${formatOutcomes(outcomes)}\n\n${formatLatencies(latency)}`);
   return 0;
 }

@@ -31,6 +31,8 @@ export interface SuiteConfig {
   resultsDir: string;
   /** Days of results kept. */
   resultsRetentionDays: number;
+  /** When browser attempts keep a screenshot and a trace, and what their screenshots mask. */
+  evidence: { mode: EvidenceMode; mask: string[] };
   runIntervalMs: number;
   retry: { retries: number; minDelayMs: number; factor: number; maxDelayMs: number };
   journeyTimeoutMs: number;
@@ -38,6 +40,8 @@ export interface SuiteConfig {
   routeMap: Record<string, string>;
   chromiumPath?: string;
 }
+
+export type EvidenceMode = 'off' | 'on-failure' | 'always';
 
 type Parsed = Record<string, unknown>;
 
@@ -159,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
     stoppedGroup: parsed.STOPPED_GROUP as SuiteConfig['stoppedGroup'],
     resultsDir: parsed.RESULTS_DIR as string,
     resultsRetentionDays: parsed.RESULTS_RETENTION as number,
+    evidence: { mode: parsed.EVIDENCE as EvidenceMode, mask: (parsed.EVIDENCE_MASK as string[] | undefined) ?? [] },
     runIntervalMs: parsed.RUN_INTERVAL as number,
     retry: {
       retries: parsed.RETRIES as number,

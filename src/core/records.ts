@@ -35,6 +35,8 @@ export interface StepRecord {
   title: string;
   status: 'passed' | 'failed';
   durationMs: number;
+  /** The journey's line that made the step (`journeys/b2c-api.journey.ts:21`): where a failure is read from. */
+  at?: string;
 }
 
 /**
@@ -124,7 +126,9 @@ export function labelsFor(region: string, target: { name: string; canary: boolea
 /**
  * A journey's result from its attempts, however they were run (one process retrying, or
  * Playwright's retries arriving one test result at a time). The reason of a failed or aborted
- * journey is its last attempt's.
+ * journey is its last attempt's. A flaky journey has none: it passed, and consumers read a
+ * journey reason as a failure's (gate evidence, last failures); why its first attempt failed
+ * stays in that attempt (`attempts[0].reason`, `problems`), where the run table reads it.
  */
 export function journeyResult(
   run: Pick<JourneyResult, 'journey' | 'kind' | 'labels'>,

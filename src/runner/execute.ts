@@ -2,14 +2,16 @@ import { devices, type APIRequestContext, type Browser } from '@playwright/test'
 import pRetry from 'p-retry';
 import { runAttempt } from '../../fixtures/attempt.ts';
 import { BROWSER_CONTEXT_DEFAULTS } from '../../fixtures/browser-tagging.ts';
+import { runnerEvidence } from '../../fixtures/evidence.ts';
 import type { Journey } from '../../journeys/journey.ts';
 import type { SuiteConfig } from '../config/load.ts';
 import { DEVICE_PROFILES, type DeviceName } from '../core/chromium.ts';
 import { journeyResult, labelsFor, type AttemptRecord, type JourneyResult } from '../core/records.ts';
 import type { SchemaRegistry } from '../core/schemas.ts';
 import type { Target } from '../core/target.ts';
+import { log } from '../core/log.ts';
 import { withTimeout } from '../core/timeout.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../core/backoff.ts';
 
 /** What the runner keeps warm between cycles for one target. */
 export interface WarmSession {
@@ -73,11 +75,14 @@ async function attemptOnce(journey: Journey, session: WarmSession, device: strin
       throw e instanceof RunnerFault ? e : new RunnerFault(`browser setup failed: ${firstLine(e)}`);
     });
   try {
-    const record = await runAttempt(journey, { ...base, timeoutMs: Math.min(base.timeoutMs, bounds.deadline - Date.now()), browser: { context, page, device } });
+    const evidence = runnerEvidence(session.config.resultsDir, { target: session.target.name, journey: journey.id, device, attempt, deadline: bounds.deadline });
+    const record = await runAttempt(journey, { ...base, timeoutMs: Math.min(base.timeoutMs, bounds.deadline - Date.now()), browser: { context, page, device }, evidence });
     // The browser died under the journey (a crash, the kernel): the runner's fault, not the target's.
     if (record.status === 'failed' && browser && !browser.isConnected()) {
       return { ...record, status: 'aborted', abortedBy: 'runner', reason: `runner error: the browser closed during the attempt (${record.reason})` };
     }
+    // One line when evidence was due but not kept (not for a dead browser: nothing could be had).
+    if (record.evidence?.withheld) log(`${session.target.name}: ${journey.id}/${device} attempt ${attempt}: ${record.evidence.withheld}`);
     return record;
   } finally {
     await context.close().catch(() => undefined);

@@ -446,13 +446,62 @@ function checkWorkflow(c: Ctx): string[] {
     // Credentials anywhere in the workflow: only ever secrets.*.
     const envs: Array<[string, Obj]> = [['env', w.env], [`jobs.${jid}.env`, job?.env], ...steps.map((s, i): [string, Obj] => [`steps[${i}].env`, s?.env])];
     for (const [ew, env] of envs) for (const [k, v] of Object.entries<Obj>(env ?? {})) if (CREDENTIAL_SET.has(k) && !SECRET_EXPR.test(String(v))) p.push(`${jw} ${ew}: ${k} has a literal value`);
-    const upload = steps.find((s) => typeof s?.uses === 'string' && s.uses.startsWith('actions/upload-artifact@'));
-    if (!upload) p.push(`${jw}: no actions/upload-artifact step`);
-    else {
-      if (!/always\(\)/.test(String(upload.if ?? ''))) p.push(`${jw}: upload-artifact lacks if: always() (failed runs are the interesting ones)`);
-      const paths = String(upload.with?.path ?? '').split('\n').map((s) => s.trim());
-      for (const d of ['results', 'playwright-report']) if (!paths.some((x) => x === d || x === `${d}/`)) p.push(`${jw}: upload-artifact path lacks ${d}/`);
+    p.push(...checkWorkflowOutputs(jw, { ...(w.env ?? {}), ...(job?.env ?? {}) }, steps, runIdx));
+  }
+  return p;
+}
+
+/** `${{ env.NAME }}` in a step's input, as GitHub resolves it from the workflow's and the job's env. */
+const resolveEnv = (v: string, env: Obj) => v.replace(/\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, k: string) => String(env[k] ?? `<unset env.${k}>`));
+const normPath = (p: string) => p.trim().replace(/^!/, '').replace(/^\.\//, '').replace(/\/+$/, '');
+const usesAction = (s: Obj, prefix: string) => typeof s?.uses === 'string' && s.uses.startsWith(prefix);
+/** The `path` input of a step: one path per line, env resolved, `!` exclusions kept. */
+const pathsOf = (s: Obj, env: Obj): string[] => String(s?.with?.path ?? '').split('\n').map((x) => x.trim()).filter(Boolean).map((x) => resolveEnv(x, env));
+
+/**
+ * What the job uploads and caches is what its steps make: the synthetics run writes RESULTS_DIR
+ * (the store, and evidence/ under it), Playwright Test writes playwright-report/. The store is
+ * always written, so its upload fails when empty, after a step that fails loudly when it is
+ * missing; evidence exists only when something failed, so its upload may find nothing.
+ */
+function checkWorkflowOutputs(jw: string, env: Obj, steps: Obj[], runIdx: number): string[] {
+  const p: string[] = [];
+  const resultsDir = typeof env.RESULTS_DIR === 'string' && env.RESULTS_DIR !== '' ? normPath(env.RESULTS_DIR) : undefined;
+  if (!resultsDir) p.push(`${jw}: env.RESULTS_DIR is not set: the uploads and the cache cannot name the dir the run writes`);
+  const made = [...(runIdx >= 0 && resultsDir ? [resultsDir] : []), ...(steps.some((s) => /\bplaywright test\b/.test(String(s?.run ?? ''))) ? ['playwright-report'] : [])];
+  const uploadIdx = steps.map((s, i) => (usesAction(s, 'actions/upload-artifact@') ? i : -1)).filter((i) => i >= 0);
+  if (uploadIdx.length === 0) p.push(`${jw}: no actions/upload-artifact step`);
+  for (const i of uploadIdx) {
+    const u = steps[i];
+    if (!/always\(\)/.test(String(u.if ?? ''))) p.push(`${jw}: upload-artifact ${u.name ?? i} lacks if: always() (failed runs are the interesting ones)`);
+    for (const raw of pathsOf(u, env)) {
+      const x = normPath(raw);
+      if (!made.some((m) => x === m || x.startsWith(`${m}/`))) p.push(`${jw}: upload-artifact path ${raw} is made by no step (the synthetics run writes ${resultsDir}/)`);
     }
+  }
+  if (!resultsDir) return p;
+  const evidenceDir = `${resultsDir}/evidence`;
+  const positive = (s: Obj) => pathsOf(s, env).filter((x) => !x.startsWith('!')).map(normPath);
+  const results = uploadIdx.map((i) => steps[i]).find((s) => positive(s).includes(resultsDir));
+  if (!results) p.push(`${jw}: no upload-artifact of RESULTS_DIR ${resultsDir}/ (the results store)`);
+  else {
+    if (results.with?.['if-no-files-found'] !== 'error') p.push(`${jw}: the results store upload has if-no-files-found ${results.with?.['if-no-files-found']}, expected error (a run always writes it)`);
+    if (!pathsOf(results, env).some((x) => x.startsWith('!') && normPath(x) === evidenceDir)) p.push(`${jw}: the results store upload does not exclude !${evidenceDir}/ (it has its own upload)`);
+  }
+  const evidence = uploadIdx.map((i) => steps[i]).find((s) => positive(s).includes(evidenceDir));
+  if (!evidence) p.push(`${jw}: no upload-artifact of ${evidenceDir}/`);
+  else if (evidence.with?.['if-no-files-found'] !== 'ignore') p.push(`${jw}: the evidence upload has if-no-files-found ${evidence.with?.['if-no-files-found']}, expected ignore (no failure, no evidence; the check step says so)`);
+  const firstUpload = uploadIdx[0] ?? steps.length;
+  const check = steps.slice(runIdx + 1, firstUpload).find((s) => /::error::/.test(String(s?.run ?? '')) && /\bexit 1\b/.test(String(s?.run)));
+  if (!check) p.push(`${jw}: no step between the run and the uploads fails loudly (::error::, exit 1) when the run wrote no results store`);
+  else {
+    if (!/always\(\)/.test(String(check.if ?? ''))) p.push(`${jw}: the check step lacks if: always() (it matters most after a failed run)`);
+    if (!/\$\{?RESULTS_DIR\}?/.test(check.run)) p.push(`${jw}: the check step does not look in $RESULTS_DIR`);
+    if (!/\$\{?RESULTS_DIR\}?\/evidence/.test(check.run)) p.push(`${jw}: the check step does not say what $RESULTS_DIR/evidence holds`);
+  }
+  for (const s of steps.filter((s) => usesAction(s, 'actions/cache'))) {
+    const paths = pathsOf(s, env).map(normPath);
+    if (paths.length !== 1 || paths[0] !== resultsDir) p.push(`${jw}: ${s.uses} path ${paths.join(', ')} is not RESULTS_DIR ${resultsDir} (cron mode's state lives there)`);
   }
   return p;
 }
@@ -606,6 +655,10 @@ const cronCtr = (c: Ctx) => podSpec(cron(c)).containers[0];
 const setEnv = (ctr: Obj, name: string, entry: Obj) => { ctr.env = ctr.env.map((e: Obj) => (e.name === name ? { name, ...entry } : e)); };
 const wfJob = (c: Ctx) => Object.values<Obj>(c.workflow.jobs)[0];
 const wfRun = (c: Ctx) => wfJob(c).steps.find((s: Obj) => /synthetics run/.test(String(s.run ?? '')));
+/** The upload whose first path is RESULTS_DIR (`results`) or RESULTS_DIR/evidence (`evidence`). */
+const wfUpload = (c: Ctx, which: 'results' | 'evidence') => wfJob(c).steps.find((s: Obj) => String(s.uses).startsWith('actions/upload-artifact')
+  && normPath(String(s.with.path).split('\n')[0]!).endsWith(which === 'results' ? '{{ env.RESULTS_DIR }}' : '/evidence'));
+const wfCheck = (c: Ctx) => wfJob(c).steps.find((s: Obj) => /::error::/.test(String(s.run ?? '')));
 
 const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; expect: RegExp }> = [
   { check: 'k8s objects', what: 'no containers', mutate: (c) => { dep(c).spec.template.spec.containers = []; }, expect: /containers\[0\]/ },
@@ -654,7 +707,18 @@ const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; 
   { check: 'workflow', what: 'swapped secret', mutate: (c) => { wfRun(c).env.SYNTH_QUOTA_PASSWORD = '${{ secrets.SYNTH_STUDENT_PASSWORD }}'; }, expect: /SYNTH_QUOTA_PASSWORD reads secrets\.SYNTH_STUDENT_PASSWORD/ },
   { check: 'workflow', what: '--every', mutate: (c) => { wfRun(c).run = 'npx synthetics run --every 60s'; }, expect: /does not use run --once/ },
   { check: 'workflow', what: 'upload only on success', mutate: (c) => { delete wfJob(c).steps.find((s: Obj) => String(s.uses).startsWith('actions/upload-artifact')).if; }, expect: /always\(\)/ },
-  { check: 'workflow', what: 'no report upload', mutate: (c) => { wfJob(c).steps.find((s: Obj) => String(s.uses).startsWith('actions/upload-artifact')).with.path = 'results/'; }, expect: /lacks playwright-report/ },
+  { check: 'workflow', what: 'upload of a report nothing makes', mutate: (c) => { wfUpload(c, 'results').with.path += 'playwright-report/\n'; }, expect: /path playwright-report\/ is made by no step/ },
+  { check: 'workflow', what: 'upload of another dir than RESULTS_DIR', mutate: (c) => { wfJob(c).env.RESULTS_DIR = 'out'; wfUpload(c, 'results').with.path = 'results/\n!results/evidence/'; }, expect: /path results\/ is made by no step \(the synthetics run writes out\/\)/ },
+  { check: 'workflow', what: 'no RESULTS_DIR', mutate: (c) => { delete wfJob(c).env.RESULTS_DIR; }, expect: /env\.RESULTS_DIR is not set/ },
+  { check: 'workflow', what: 'empty results upload passes', mutate: (c) => { wfUpload(c, 'results').with['if-no-files-found'] = 'warn'; }, expect: /results store upload has if-no-files-found warn, expected error/ },
+  { check: 'workflow', what: 'no results upload', mutate: (c) => { wfJob(c).steps.splice(wfJob(c).steps.indexOf(wfUpload(c, 'results')), 1); }, expect: /no upload-artifact of RESULTS_DIR results\// },
+  { check: 'workflow', what: 'evidence twice', mutate: (c) => { wfUpload(c, 'results').with.path = '${{ env.RESULTS_DIR }}/'; }, expect: /does not exclude !results\/evidence\// },
+  { check: 'workflow', what: 'missing evidence fails the job', mutate: (c) => { wfUpload(c, 'evidence').with['if-no-files-found'] = 'error'; }, expect: /evidence upload has if-no-files-found error, expected ignore/ },
+  { check: 'workflow', what: 'no evidence upload', mutate: (c) => { wfJob(c).steps.splice(wfJob(c).steps.indexOf(wfUpload(c, 'evidence')), 1); }, expect: /no upload-artifact of results\/evidence\// },
+  { check: 'workflow', what: 'no check step', mutate: (c) => { wfJob(c).steps = wfJob(c).steps.filter((s: Obj) => s !== wfCheck(c)); }, expect: /fails loudly/ },
+  { check: 'workflow', what: 'check step only on success', mutate: (c) => { delete wfCheck(c).if; }, expect: /check step lacks if: always\(\)/ },
+  { check: 'workflow', what: 'check step silent on evidence', mutate: (c) => { wfCheck(c).run = wfCheck(c).run.replaceAll('$RESULTS_DIR/evidence', '$X'); }, expect: /does not say what \$RESULTS_DIR\/evidence holds/ },
+  { check: 'workflow', what: 'cache of another dir', mutate: (c) => { wfJob(c).steps.find((s: Obj) => String(s.uses).startsWith('actions/cache/save')).with.path = 'state'; }, expect: /actions\/cache\/save@v4 path state is not RESULTS_DIR results/ },
   { check: 'workflow', what: 'node 18', mutate: (c) => { wfJob(c).steps.find((s: Obj) => String(s.uses).startsWith('actions/setup-node')).with['node-version'] = 18; }, expect: /node-version 18/ },
   { check: 'workflow', what: 'BASE_URL literal', mutate: (c) => { wfJob(c).env.BASE_URL = 'https://x.test'; }, expect: /BASE_URL does not come from vars/ },
   { check: 'workflow', what: 'no browser', mutate: (c) => { delete wfJob(c).env.CHROMIUM_PATH; }, expect: /no browser/ },
@@ -740,6 +804,45 @@ describe('deployment manifests', () => {
     assert.ok(Number.isNaN(timespanSeconds('soon')));
     assert.ok(everyMinute('*-*-* *:*:00') && everyMinute('minutely') && everyMinute('*:*:30'));
     assert.ok(!everyMinute('*-*-* *:00:00') && !everyMinute('Mon *-*-* *:*:00') && !everyMinute('*-*-* *:*:*'));
+  });
+
+  test('the workflow\'s check step, run by bash as GitHub runs it: no store written is an error, no evidence a notice', () => {
+    const script = String(wfCheck(ctx).run);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'workflow-check-'));
+    const results = path.join(tmp, 'results');
+    const run = () => spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { env: { PATH: process.env.PATH, RESULTS_DIR: results, RUNNER_TEMP: tmp }, encoding: 'utf8' });
+    const at = (file: string, secondsAgo: number) => { const t = new Date(Date.now() - secondsAgo * 1000); fs.utimesSync(file, t, t); };
+    try {
+      let r = run();
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^::error::synthetics run did not start/m);
+
+      // Started, but the only store file is an older day the cache brought back.
+      fs.mkdirSync(results);
+      const marker = path.join(tmp, 'synthetics-run-started');
+      fs.writeFileSync(marker, '');
+      at(marker, 60);
+      fs.writeFileSync(path.join(results, 'synthetics-2026-11-22.ndjson'), '{}\n');
+      at(path.join(results, 'synthetics-2026-11-22.ndjson'), 120);
+      r = run();
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^::error::synthetics run wrote no results store in ${results}/`, 'm'));
+
+      fs.writeFileSync(path.join(results, 'synthetics-2026-11-23.ndjson'), '{}\n');
+      r = run();
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^results store: .*synthetics-2026-11-23\.ndjson$/m);
+      assert.match(r.stdout, /^::notice::no evidence in .*results\/evidence\//m);
+
+      fs.mkdirSync(path.join(results, 'evidence', '2026-11-23'), { recursive: true });
+      for (const f of ['b2c-browser-r1.png', 'b2c-browser-r1.zip']) fs.writeFileSync(path.join(results, 'evidence', '2026-11-23', f), 'x');
+      r = run();
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^evidence \(2 files\):\n.*b2c-browser-r1\.png\n.*b2c-browser-r1\.zip$/m);
+      assert.doesNotMatch(r.stdout, /::(notice|error)::/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });

@@ -132,7 +132,7 @@ test(`${CYCLES} cycles reach Prometheus with their labels, and Prometheus's P95 
   // And per route, against `synthetics report --json` (the suite's own report over the same store).
   const report = await runToEnd(['report', '--results', results, '--json'], baseEnv(), 60_000);
   assert.equal(report.code, 0, report.output);
-  const rows = JSON.parse(report.output.trim().split('\n').filter((l) => l.startsWith('[')).pop()!) as Array<{ route: string; count: number; p95: number }>;
+  const rows = (JSON.parse(report.output.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { latency: Array<{ route: string; count: number; p95: number }> }).latency;
   assert.equal(rows.reduce((n, r) => n + r.count, 0), calls.length, 'report counts');
   const q = await promQuery(stack.services.prometheusUrl, `histogram_quantile(0.95, sum by (le, method, path) (synthetic_request_duration_seconds_bucket{${sel}}))`);
   const counts = await promQuery(stack.services.prometheusUrl, `sum by (method, path) (synthetic_request_duration_seconds_count{${sel}})`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, totalBackoff } from '../../src/runner/backoff.ts';
+import { backoffDelay, totalBackoff } from '../../src/core/backoff.ts';
 import { missedTicks, nextTick } from '../../src/runner/scheduler.ts';
 import { ConsecutiveFailures } from '../../reporters/consecutive.ts';
 import { loadConfig } from '../../src/config/load.ts';

@@ -79,3 +79,10 @@ test('.env.example documents exactly the config keys', () => {
   const env = Object.fromEntries([...text.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   loadConfig({ ...env, BASE_URL: 'http://127.0.0.1:4010' });
 });
+
+test('EVIDENCE: on-failure by default; off, on-failure or always; a bad value is one line with the fix', () => {
+  assert.deepEqual(loadConfig({}).evidence, { mode: 'on-failure', mask: [] });
+  assert.deepEqual(loadConfig({ EVIDENCE: 'always', EVIDENCE_MASK: '.who, [data-testid=account-email]' }).evidence, { mode: 'always', mask: ['.who', '[data-testid=account-email]'] });
+  assert.equal(loadConfig({ EVIDENCE: 'off' }).evidence.mode, 'off');
+  assert.deepEqual(problemsOf({ EVIDENCE: 'sometimes' }), ['config EVIDENCE="sometimes": must be one of off, on-failure, always (e.g. EVIDENCE=on-failure)']);
+});

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync,
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { runnerEvidence } from '../../fixtures/evidence.ts';
 import { housekeep, listResultsFiles, readLines, resultsFileFor, ResultsStore, toLines, type StoreLine } from '../../reporters/results-store/index.ts';
 import type { JourneyResult } from '../../src/core/records.ts';
 import { tempDir } from '../support/cli.ts';
@@ -192,4 +193,53 @@ test('writer: a housekeeping failure is one log line, never a write failure', as
   assert.ok(statSync(join(dir, 'synthetics-2026-11-24.ndjson')).isDirectory(), 'left as it was');
   assert.ok(!existsSync(join(dir, 'synthetics-2026-11-24.ndjson.gz.tmp')), 'no half archive left behind');
   assert.deepEqual(readFileSync(resultsFileFor(dir, now), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as StoreLine).type), ['journey', 'call']);
+});
+
+test('housekeep: evidence days beyond the retention go whole with their day files; kept days and strangers stay', async () => {
+  const dir = tempDir('retention-');
+  const evidence = (day: string) => {
+    const attempt = join(dir, 'evidence', day, 'canary', 'b2c-browser-desktop-0123456789ab-a1');
+    mkdirSync(attempt, { recursive: true });
+    writeFileSync(join(attempt, 'screenshot.png'), 'png');
+    writeFileSync(join(attempt, 'trace.zip'), 'zip');
+  };
+  for (const day of ['2026-11-20', '2026-11-22', '2026-11-23', '2026-11-25']) {
+    writeDay(dir, day, 1);
+    evidence(day);
+  }
+  mkdirSync(join(dir, 'evidence', 'notes'));
+  writeFileSync(join(dir, 'evidence', '2026-11-01'), 'a file, not a day directory');
+
+  // Retention 3: today and the two days before it (23, 24, 25), evidence by the same rule.
+  const report = await housekeep(dir, { retentionDays: 3, now: NOW });
+  assert.deepEqual(report, {
+    compressed: ['synthetics-2026-11-23.ndjson'],
+    deleted: ['synthetics-2026-11-20.ndjson', 'synthetics-2026-11-22.ndjson', 'evidence/2026-11-20', 'evidence/2026-11-22'],
+    failed: [],
+  });
+  assert.deepEqual(readdirSync(join(dir, 'evidence')).sort(), ['2026-11-01', '2026-11-23', '2026-11-25', 'notes']);
+  assert.ok(existsSync(join(dir, 'evidence', '2026-11-23', 'canary', 'b2c-browser-desktop-0123456789ab-a1', 'trace.zip')), 'a kept day keeps its files');
+  assert.deepEqual(await housekeep(dir, { retentionDays: 3, now: NOW }), { compressed: [], deleted: [], failed: [] }, 'a second pass has nothing to do');
+  assert.deepEqual((await housekeep(dir, { retentionDays: 1, now: NOW })).deleted, ['synthetics-2026-11-23.ndjson.gz', 'evidence/2026-11-23']);
+});
+
+test('housekeep: a store with no evidence directory is housekept as before', async () => {
+  const dir = tempDir('retention-');
+  writeDay(dir, '2026-11-20', 1);
+  assert.deepEqual(await housekeep(dir, { retentionDays: 3, now: NOW }), { compressed: [], deleted: ['synthetics-2026-11-20.ndjson'], failed: [] });
+  assert.equal(existsSync(join(dir, 'evidence')), false, 'nothing created');
+});
+
+test("the runner's evidence layout is the one retention deletes, and a target name never escapes it", async () => {
+  const dir = tempDir('retention-');
+  const output = runnerEvidence(dir, { target: '..', journey: 'b2c-browser', device: 'mobile', attempt: 2 });
+  const attempt = output.dir('0123456789ab');
+  const today = new Date().toISOString().slice(0, 10);
+  assert.equal(attempt, join(dir, 'evidence', today, '_.', 'b2c-browser-mobile-0123456789ab-a2'));
+  mkdirSync(attempt, { recursive: true });
+  writeFileSync(join(attempt, 'trace.zip'), 'zip');
+  assert.equal(output.name('trace', join(attempt, 'trace.zip')), `evidence/${today}/_./b2c-browser-mobile-0123456789ab-a2/trace.zip`);
+  const later = new Date(Date.now() + 3 * 86_400_000);
+  assert.deepEqual((await housekeep(dir, { retentionDays: 3, now: later })).deleted, [`evidence/${today}`]);
+  assert.equal(existsSync(attempt), false);
 });

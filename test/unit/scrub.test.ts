@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Scrubber } from '../../src/core/scrub.ts';
+import { Scrubber, scrubPatterns } from '../../src/core/scrub.ts';
 
 test('registered secrets are replaced wherever they appear', () => {
   const s = new Scrubber();
@@ -88,4 +88,25 @@ test('long words cost linear time, not quadratic', () => {
   for (const big of ['a'.repeat(200_000), 'a.'.repeat(100_000), `${'X_'.repeat(100_000)}PASSWORD: x`, 'token='.repeat(30_000)]) s.scrub(big);
   assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
   assert.equal(s.scrub(`${'a'.repeat(50_000)}@example.test`), '[email]');
+});
+
+test('knownSecrets: every pinned and seen secret, as a copy the caller cannot use to change the scrubber', () => {
+  const s = new Scrubber();
+  s.addSecret('configured-password', true);
+  s.addSecret('seen-token-123456');
+  s.addSecret('short');
+  const known = s.knownSecrets();
+  assert.deepEqual(known, ['configured-password', 'seen-token-123456']);
+  known.length = 0;
+  known.push('not-a-secret-at-all');
+  assert.deepEqual(s.knownSecrets(), ['configured-password', 'seen-token-123456']);
+  assert.equal(s.scrub('not-a-secret-at-all'), 'not-a-secret-at-all');
+});
+
+test('scrub is scrubKnown then scrubPatterns', () => {
+  const s = new Scrubber();
+  s.addSecret('seen-token-123456');
+  const text = 'seen-token-123456 for a@b.test; {"password":"x"} Bearer abcdefghijkl';
+  assert.equal(s.scrub(text), scrubPatterns(s.scrubKnown(text)));
+  assert.equal(scrubPatterns(text), 'seen-token-123456 for [email]; {"password":[redacted]} Bearer [token]');
 });
