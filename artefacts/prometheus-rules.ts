@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { staleAfterMs } from '../gate/decide.ts';
 import { metricQuery, promDuration, SERIES, valueExpr } from '../gate/promql.ts';
 import type { Runbook } from '../gate/runbook-types.ts';
-import type { CompiledTrigger } from './triggers.ts';
+import { rateWindowMs, type CompiledTrigger } from './triggers.ts';
 
 /** A Prometheus rule file (`groups:`), as promtool and Prometheus read it. */
 export interface RuleFile {
@@ -25,10 +25,11 @@ export const criticalLatencyRecord = (q: number) => `synthetic:critical_latency_
 
 /**
  * What people graph and read: P50/P95/P99 per critical route and canary/control (and pooled over
- * the critical routes, what the latency triggers judge), and the ratios, each over one bucket.
+ * the critical routes, what the latency triggers judge), and the ratios, each over two buckets
+ * (`rateWindowMs`: one always holds the last push).
  */
 function recordingRules(runbook: Runbook, sloPercent: number): Array<Record<string, unknown>> {
-  const ctx = { matchers: [] as string[], range: promDuration(runbook.bucketMs), sloPercent, windowMs: runbook.bucketMs };
+  const ctx = { matchers: [] as string[], range: promDuration(rateWindowMs(runbook)), sloPercent, windowMs: rateWindowMs(runbook) };
   const latency = metricQuery('latency_p95', { routes: 'critical' }, ctx)!;
   if (latency.kind !== 'quantile') throw new Error('latency is a histogram quantile');
   const rules: Array<Record<string, unknown>> = [];

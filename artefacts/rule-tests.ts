@@ -154,14 +154,16 @@ function triggerCase(t: CompiledTrigger, bucketMs: number, annotations: Annotati
       { at: timeline.faultTo + B },
     ]);
   }
-  if (buckets > 1 || t.rangeMs === bucketMs) {
-    // N consecutive buckets: pending from the first faulty bucket, firing N buckets in, resolved a bucket after.
-    const timeline = { bucketMs, faultFrom: start + 1, faultTo: start + (buckets + 1) * B, samples: start + (buckets + 3) * B };
+  if (t.check.for && 'minutes' in t.check.for) {
+    // N consecutive evaluations: pending at the first that sees the fault, firing N buckets in; resolved
+    // once the (two-bucket) range holds no faulty minute, and not a bucket before.
+    const span = Math.round(t.rangeMs / bucketMs) * B;
+    const timeline = { bucketMs, faultFrom: start + 1, faultTo: start + (buckets + 1) * B, samples: start + (buckets + 2) * B + span };
     return alertCase(t.alert, annotations(t.alert), timeline, inputSeries(timeline, faultOf(t.check.metric)), [
       { at: start + (buckets - 1) * B },
       { at: start + buckets * B, labels },
-      { at: timeline.faultTo, labels },
-      { at: timeline.faultTo + B },
+      { at: timeline.faultTo + span - B, labels },
+      { at: timeline.faultTo + span },
     ]);
   }
   // A rolling window: firing once the window is all fault, and until the fault has left it.

@@ -37,6 +37,15 @@ export interface SkippedTrigger {
 }
 
 const STREAKS = new Set(['consecutive_failed_checks', 'consecutive_payment_failures']);
+
+/**
+ * The range a one-minute condition is read over: two buckets. The runner pushes once a cadence
+ * (a minute) and Prometheus scrapes the Pushgateway every few seconds, so a one-minute range holds
+ * the minute's single counter step only when the step falls after the range's first scrape: about
+ * a quarter of one-minute windows would see no increase at all (no value, so `for:` starts over),
+ * and five consecutive minutes would rarely all be seen. Two buckets always hold the last push.
+ */
+export const rateWindowMs = (runbook: Runbook) => 2 * runbook.bucketMs;
 const LATENCY = /latency|time_to/;
 
 export const alertName = (check: string) => `SyntheticCanary${check.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`;
@@ -89,7 +98,7 @@ export function compileTriggers(runbook: Runbook, profiles: string[], baseline?:
 function windowsOf(check: Check, profile: Profile, runbook: Runbook): Array<{ rangeMs: number; phase: string; buckets: number }> {
   const phases = profile.phases.filter((p) => !check.phases || check.phases.includes(p.percent));
   const phaseLabel = check.phases ? check.phases.join(',') : 'all';
-  if (check.for && 'minutes' in check.for) return [{ rangeMs: runbook.bucketMs, phase: phaseLabel, buckets: check.for.minutes }];
+  if (check.for && 'minutes' in check.for) return [{ rangeMs: rateWindowMs(runbook), phase: phaseLabel, buckets: check.for.minutes }];
   if (check.windowMs) return [{ rangeMs: check.windowMs, phase: phaseLabel, buckets: 1 }];
   if (STREAKS.has(check.metric)) return [{ rangeMs: runbook.bucketMs, phase: phaseLabel, buckets: 1 }];
   return phases.map((p) => ({ rangeMs: p.observeMs, phase: String(p.percent), buckets: 1 }));
@@ -129,7 +138,7 @@ function compileOne(
       // Control's one-minute values over the shortest observation window the trigger applies in,
       // as the gate measures them; a steady control's spread is floored at 1% of its mean.
       const windowMs = Math.min(...profile.phases.filter((p) => !check.phases || check.phases.includes(p.percent)).map((p) => p.observeMs));
-      const perBucket = `(${valueExpr(metricQuery(check.metric, check.scope, { matchers: ['canary="false"'], range: promDuration(runbook.bucketMs), sloPercent: profile.sloPercent, windowMs: runbook.bucketMs })!)})[${promDuration(windowMs)}:${promDuration(runbook.bucketMs)}]`;
+      const perBucket = `(${valueExpr(metricQuery(check.metric, check.scope, { matchers: ['canary="false"'], range: promDuration(rateWindowMs(runbook)), sloPercent: profile.sloPercent, windowMs: rateWindowMs(runbook) })!)})[${promDuration(windowMs)}:${promDuration(runbook.bucketMs)}]`;
       const mean = `avg_over_time(${perBucket})`;
       value = `abs((${c}) - ${mean}) / ((stddev_over_time(${perBucket}) >= 0.01 * ${mean}) or 0.01 * ${mean})`;
       break;
@@ -138,7 +147,7 @@ function compileOne(
   const condition = compare(value, check.op, check.threshold);
   const holds = heldEveryBucket(compare(value, check.op, check.threshold, true), w.buckets, runbook.bucketMs);
   const unit = check.against === 'absolute' ? unitOf(check.metric) : check.against === 'control_pp' ? ' pp over control' : check.against === 'control_sigma' ? 'σ from control' : check.against === 'baseline_ratio' ? '× baseline' : '× control';
-  const span = w.buckets > 1 ? ` for ${w.buckets} consecutive ${promDuration(runbook.bucketMs)} buckets` : STREAKS.has(check.metric) ? '' : ` over ${promDuration(w.rangeMs)}`;
+  const span = w.buckets > 1 ? ` for ${w.buckets} consecutive ${promDuration(runbook.bucketMs)} evaluations` : STREAKS.has(check.metric) ? '' : ` over ${promDuration(w.rangeMs)}`;
   const phaseSuffix = w.phase !== 'all' && !check.phases ? `Phase${w.phase}` : '';
   return {
     check, profile: profileName, alert: alertName(check.name) + phaseSuffix, id: phaseSuffix ? `${check.name}-phase-${w.phase}` : check.name, phase: w.phase, value, condition, holds, by,

@@ -13,6 +13,14 @@ export const requestContext: RequestHandler = (req, res, next) => {
   const syntheticId = req.get('x-synthetic-id');
   if (syntheticId) res.setHeader('x-synthetic-id', syntheticId);
   res.locals.synthetic = isE2e(req.query.e2e);
+  // Server-Timing: the time the app held the request (injected latency included), set as the
+  // headers go out, so a client can tell its own time from the server's.
+  const started = performance.now();
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
+    if (!res.headersSent) res.setHeader('server-timing', `app;dur=${(performance.now() - started).toFixed(1)}`);
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
   next();
 };
 

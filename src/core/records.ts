@@ -15,6 +15,8 @@ export interface CallRecord {
   /** HTTP status, 0 when no response came back. */
   status: number;
   durationMs: number;
+  /** The server's own time for the call (`Server-Timing: app;dur=`), when it sends one. */
+  serverMs?: number;
   budgetMs: number;
   overBudget: boolean;
   schema: string | null;
