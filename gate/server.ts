@@ -27,8 +27,10 @@ import { log } from '../src/core/log.ts';
 import { scrub } from '../src/core/scrub.ts';
 import { withTimeout } from '../src/core/timeout.ts';
 import type { Decision, GateResult } from './decision-types.ts';
+import { PHASE_PERCENTS } from './runbook.ts';
 
-export const PHASES = [5, 25, 50, 100] as const;
+/** The phases the routes take: the runbook's own. */
+export const PHASES = PHASE_PERCENTS;
 const DECISIONS: readonly Decision[] = ['go', 'hold', 'rollback'];
 /** A `decide` still running after this long is an error (hold for Argo, 500 for Flagger). */
 export const DEFAULT_DECIDE_TIMEOUT_MS = 20_000;

@@ -5,7 +5,7 @@ import { readRouteLatencies } from '../../artefacts/route-latency.ts';
 import { decide as decidePhase } from '../../gate/decide.ts';
 import { fmtDuration } from '../../gate/evaluate.ts';
 import type { GateResult } from '../../gate/decision-types.ts';
-import { DEFAULT_RUNBOOK_PATH, loadRunbook } from '../../gate/runbook.ts';
+import { DEFAULT_RUNBOOK_PATH, loadRunbook, PHASE_PERCENTS } from '../../gate/runbook.ts';
 import type { Runbook } from '../../gate/runbook-types.ts';
 import { PrometheusSource } from '../../gate/prometheus-source.ts';
 import { startGateServer } from '../../gate/server.ts';
@@ -17,7 +17,6 @@ import { isBaseUrl } from '../core/labels.ts';
 import { log } from '../core/log.ts';
 import { parseFlags } from './args.ts';
 
-const PHASES = [5, 25, 50, 100];
 /** How often the ship-room page asks the gate again: a cadence's worth of news, without hammering the store. */
 const DEFAULT_REFRESH_MS = 10_000;
 /** Exit codes: rollout tooling and scripts read them. A mistake is a hold too: never go, never roll back on it. */
@@ -25,7 +24,7 @@ const EXIT = { go: 0, rollback: 1, hold: 2 } as const;
 
 function phaseOf(text: string | undefined, flag = '--phase'): number {
   const phase = Number(text);
-  if (!PHASES.includes(phase)) throw new UserFacingError(`${flag} "${text ?? ''}": must be one of ${PHASES.join(', ')}`);
+  if (!(PHASE_PERCENTS as readonly number[]).includes(phase)) throw new UserFacingError(`${flag} "${text ?? ''}": must be one of ${PHASE_PERCENTS.join(', ')}`);
   return phase;
 }
 
@@ -81,7 +80,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
     if (!refreshMs || refreshMs < 1000 || refreshMs > 600_000) throw new UserFacingError(`--refresh "${v.refresh}": must be a duration from 1s to 10m, like 10s (how often the ship-room page refreshes itself)`);
     const pages = shipRoomRoutes({
       runbook, decide: (phase, p) => decide(phase, p), resultsDir: sourceName === 'local' ? config.resultsDir : undefined,
-      phase: v.phase === undefined ? PHASES[0] : phaseOf(v.phase), profile, refreshMs,
+      phase: v.phase === undefined ? PHASE_PERCENTS[0] : phaseOf(v.phase), profile, refreshMs,
     });
     const server = await startGateServer({ host: v.host ?? '127.0.0.1', port, token: loadEnv().GATE_TOKEN || undefined, decide: (phase, p) => decide(phase, p), pages });
     log(`gate listening on ${server.url} (runbook ${runbook.source}, results ${config.resultsDir}); the ship-room page is ${server.url}/`);
