@@ -4,8 +4,9 @@ import type { GateResult } from '../../gate/decision-types.ts';
 import type { Runbook } from '../../gate/runbook-types.ts';
 import { readWindow } from '../../gate/samples.ts';
 import type { PageReply } from '../../gate/server.ts';
-import { PHASES } from '../../gate/server.ts';
+import { DEFAULT_DECIDE_TIMEOUT_MS, PHASES } from '../../gate/server.ts';
 import { scrub } from '../../src/core/scrub.ts';
+import { withTimeout } from '../../src/core/timeout.ts';
 import { chartLibrary } from '../html/page.ts';
 import { phaseSummary } from '../phase-report.ts';
 import { compareRoutes } from '../route-latency.ts';
@@ -45,7 +46,8 @@ export function shipRoomRoutes(opts: ShipRoomOptions): (url: URL) => Promise<Pag
   const decided = async (url: URL) => {
     const sel = selection(url);
     if (typeof sel === 'string') return sel;
-    const result = await opts.decide(sel.phase, sel.profile);
+    // Bounded like the gate's own routes: a stuck source makes the page say "could not refresh", never hang.
+    const result = await withTimeout(opts.decide(sel.phase, sel.profile), DEFAULT_DECIDE_TIMEOUT_MS, () => new Error(`the gate did not decide within ${DEFAULT_DECIDE_TIMEOUT_MS} ms`));
     // The same lines the gate read for its window: the grid and charts cannot disagree with it.
     const samples = opts.resultsDir && result.window ? await readWindow(opts.resultsDir, Date.parse(result.window.from), Date.parse(result.window.to)) : undefined;
     return { result, samples };
