@@ -119,7 +119,8 @@ test('several targets in one run, from a targets file, each with its own labels'
     writeFileSync(targets, JSON.stringify([{ name: 'canary', url: sb.url }, { name: 'control', url: sb.url }]));
     const res = await runCli(['run', '--once', '--journey', 'health', '--targets', targets], baseEnv({ ...sandboxEnv(sb.url), RESULTS_DIR: dir }));
     assert.equal(res.code, 0, res.stdout + res.stderr);
-    const journeys = readResults(dir).filter((l) => l.type === 'journey').map((l) => [l.target, l.canary]);
+    // Targets run concurrently: the store's order is whichever finished first.
+    const journeys = readResults(dir).filter((l) => l.type === 'journey').map((l) => [String(l.target), String(l.canary)]).sort((a, b) => a[0]!.localeCompare(b[0]!));
     assert.deepEqual(journeys, [['canary', 'true'], ['control', 'false']]);
     assert.match(res.stdout, /target canary \(http:\/\/127\.0\.0\.1:\d+\)/);
     assert.match(res.stdout, /target control \(http:\/\/127\.0\.0\.1:\d+\)/);
