@@ -113,7 +113,7 @@ function compileOne(
   });
   const canary = side(true);
   const control = side(false);
-  if (!canary || !control) return { check, profile: profileName, why: `${check.metric} scoped to journeys or a cohort is in the results store only (the request metrics carry neither)` };
+  if (!canary || !control) return { check, profile: profileName, why: `${check.metric} scoped to journeys is in the results store only (the request metrics carry no journey)` };
   const by = STREAKS.has(check.metric) ? ['target', 'journey', 'device'] : [];
   const c = valueExpr(canary, by);
   const k = valueExpr(control);

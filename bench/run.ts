@@ -52,6 +52,9 @@ async function main(): Promise<number> {
   }
   if (!smoke && only.length === 0) {
     const sections = BENCHES.map((n) => (existsSync(join(RESULTS_DIR, `${n}.md`)) ? readFileSync(join(RESULTS_DIR, `${n}.md`), 'utf8') : `## ${n}\n\nNot measured in this run: ${outcomes.find((o) => o.name === n)?.why ?? 'failed'}.\n`));
+    // The chaos soak runs for minutes to hours on its own (`npm run chaos`): its last report is shown, never re-run here.
+    const chaos = join(RESULTS_DIR, 'chaos.md');
+    if (existsSync(chaos)) sections.push(`${readFileSync(chaos, 'utf8')}\n_From the last \`npm run chaos\` (not re-run by \`npm run bench\`)._\n`);
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), `# Benchmarks
 
 The suite measured the way its users would judge it, beside the tools they would otherwise use, on

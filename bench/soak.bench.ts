@@ -6,13 +6,13 @@
  * Usage: npx tsx bench/soak.bench.ts [--smoke]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIN_EVERY_MS } from '../src/cli/args.ts';
 import { ACCOUNTS_ENV, machine, onLines, ROOT, startSandbox, table, writeResult } from './lib/bench.ts';
-import { treeOf, treeRssMiB } from './lib/tree.ts';
+import { fdCount, ownRssMiB, treeOf, treeRssMiB } from './lib/tree.ts';
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false } } });
 const smoke = values.smoke;
@@ -27,11 +27,6 @@ const scratch = mkdtempSync(join(tmpdir(), 'soak-bench-'));
 const servicesDir = join(scratch, 'services');
 const resultsDir = join(scratch, 'results');
 
-function ownRssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 function dirBytes(dir: string): number {
   let sum = 0;
   for (const name of readdirSync(dir, { withFileTypes: true })) {

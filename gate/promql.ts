@@ -87,17 +87,17 @@ export function allCalls(matchers: string[], scope: CheckScope | undefined, rang
 
 /**
  * The metric as PromQL over `ctx`, or undefined where the metrics cannot say it: request series
- * carry no journey or cohort, so a request metric scoped to journeys or a cohort is the results
- * store's alone.
+ * carry the cohort but no journey, so a request metric scoped to journeys is the results store's
+ * alone.
  */
 export function metricQuery(metric: MetricName, scope: CheckScope | undefined, ctx: QueryContext): MetricQuery | undefined {
-  const { matchers, range } = ctx;
-  const requestScoped = scope?.journeys !== undefined || scope?.cohort !== undefined;
+  const { range } = ctx;
+  const matchers = scope?.cohort ? [...ctx.matchers, `cohort="${esc(scope.cohort)}"`] : ctx.matchers;
+  const requestScoped = scope?.journeys !== undefined;
   const journeyMatchers = (payments = false) => {
     const m = [...matchers];
     if (scope?.journeys) m.push(`journey=~"${scope.journeys.map(esc).join('|')}"`);
     else if (payments) m.push(`journey=~"${PAYMENT_JOURNEYS}"`);
-    if (scope?.cohort) m.push(`cohort="${esc(scope.cohort)}"`);
     return m;
   };
   const runs = (extra: string, payments = false) => `increase(${selector(SERIES.journeyRuns, [...journeyMatchers(payments), extra])}[${range}])`;

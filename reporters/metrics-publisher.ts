@@ -65,6 +65,10 @@ export class MetricsPublisher {
     this.metrics.cyclesMissed.inc(this.labels, cycles);
   }
 
+  countRunnerFaults(count: number): void {
+    this.metrics.countRunnerFaults(count);
+  }
+
   countSinkFailure(sink: string): void {
     this.metrics.sinkFailures.inc({ ...this.labels, sink });
   }
@@ -140,6 +144,10 @@ export class MetricsSink implements Sink {
 
   sinkFailed(sink: string, target: string): void {
     this.of(target).countSinkFailure(sink);
+  }
+
+  runnerFaults(target: string, count: number): void {
+    this.of(target).countRunnerFaults(count);
   }
 
   /** A long-running runner deletes (or marks) its groups; a cron run leaves them for the next run. */

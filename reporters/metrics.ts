@@ -24,12 +24,14 @@ const BASE = ['target', 'canary', 'region', 'device', 'cohort', 'build_id', 'git
 const JOURNEY = [...BASE, 'journey'] as const;
 /**
  * The request histograms are keyed by what a gate reads (route, method, status class and the run
- * labels), not by cohort, journey or step: those multiply the buckets by every step that calls a route.
- * Journey and step stay on the counters (runs, schema failures, budget breaches) and the journey
- * duration histogram; step durations are in the results store.
+ * labels, cohort included: B2C and B2B latency told apart), not by journey or step: those multiply
+ * the buckets by every step that calls a route. Cohort adds few series: it has three values and
+ * most routes are called by one cohort (docs/metrics.md has the count). Journey and step stay on
+ * the counters (runs, schema failures, budget breaches) and the journey duration histogram; step
+ * durations are in the results store.
  */
 const RUN = ['target', 'canary', 'region', 'device', 'build_id', 'git_sha'] as const;
-const REQUEST = [...RUN, 'path', 'method', 'status_class'] as const;
+const REQUEST = [...BASE, 'path', 'method', 'status_class'] as const;
 /** One journey reports each timing, so `journey` adds no series: 2 timings × devices × buckets. */
 const USER_TIMING = [...RUN, 'journey', 'timing'] as const;
 
@@ -126,7 +128,7 @@ export class TargetMetrics {
   });
   private readonly runnerErrors = new Counter({
     name: 'synthetic_runner_errors_total',
-    help: 'Attempts the runner itself could not carry out (browser crashed, page or request context could not be made): the runner\'s fault, never the target\'s.',
+    help: 'The runner\'s own faults, never the target\'s: attempts it could not carry out or that failed in its trouble (browser crashed or frozen, event loop blocked, page or request context not made), and errors of its browser connection it survived.',
     labelNames: ['target', 'region'], registers: [this.registry],
   });
   readonly runnerUp = new Gauge({
@@ -145,6 +147,11 @@ export class TargetMetrics {
     this.cyclesMissed.inc({ target, region }, 0);
     this.pushFailures.inc({ target, region }, 0);
     this.runnerErrors.inc({ target, region }, 0);
+  }
+
+  /** Faults of the runner's browser connection it survived, outside any attempt it recorded. */
+  countRunnerFaults(count: number): void {
+    this.runnerErrors.inc({ target: this.target, region: this.region }, count);
   }
 
   /**
@@ -184,8 +191,7 @@ export class TargetMetrics {
           const histogram = c.source === 'browser'
             ? (a.attempt === 1 ? this.browserRequestDuration : undefined)
             : (a.attempt === 1 ? this.requestDuration : this.retryRequestDuration);
-          const { cohort: _cohort, ...run } = r.labels;
-          const requestLabels = { ...run, path: c.route, method: c.method, status_class: statusClass(c.status) };
+          const requestLabels = { ...r.labels, path: c.route, method: c.method, status_class: statusClass(c.status) };
           histogram?.observe(requestLabels, c.durationMs / 1000);
           if (histogram && (c.status === 0 || c.status >= 500 || c.problem !== undefined)) this.requestFailures.inc(requestLabels);
           if (c.schemaOutcome === 'fail') this.schemaFailures.inc(cl);

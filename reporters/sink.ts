@@ -26,8 +26,17 @@ export interface Sink {
    * a returned note is a degraded success shown on the cycle's log line (`push failed`).
    */
   write(batch: CycleBatch): Promise<string | void>;
+  /**
+   * One journey's result of `target`, final before its cycle ends: a sink that gains from having
+   * it early (the results store: the first failing result lands at once) takes it now, and then
+   * leaves it out when the cycle's batch comes. Throwing is a failure of this sink only; the batch
+   * then brings the result again.
+   */
+  journeyDone?(target: string, result: JourneyResult): Promise<void>;
   /** Scheduled cycles of `target` skipped because the previous cycle was still running. */
   cyclesMissed?(target: string, count: number): void;
+  /** Faults of the runner's browser layer it survived, outside any recorded attempt, seen by `target`. */
+  runnerFaults?(target: string, count: number): void;
   /** A sink (possibly this one) failed on a batch of `target`: sinks that keep counts count it. */
   sinkFailed?(sink: string, target: string): void;
   /** The run is over (a stop, or the end of a one-shot run). */
@@ -67,12 +76,31 @@ export class SinkFanOut {
     return outcome;
   }
 
+  /**
+   * An early result: each sink that takes one gets it. A sink that fails on it is not told or
+   * counted here: the result stays in the cycle's batch, which the sink takes again, and a failure
+   * there is the one line and count of the cycle.
+   */
+  async journeyDone(target: string, result: JourneyResult): Promise<void> {
+    for (const sink of this.sinks) {
+      await sink.journeyDone?.(target, result).catch(() => undefined);
+    }
+  }
+
   cyclesMissed(target: string, count: number): void {
+    this.each(target, 'cyclesMissed', (sink) => sink.cyclesMissed?.(target, count));
+  }
+
+  runnerFaults(target: string, count: number): void {
+    this.each(target, 'runnerFaults', (sink) => sink.runnerFaults?.(target, count));
+  }
+
+  private each(target: string, what: string, call: (sink: Sink) => void): void {
     for (const sink of this.sinks) {
       try {
-        sink.cyclesMissed?.(target, count);
+        call(sink);
       } catch (e) {
-        this.failed(sink, target, 'cyclesMissed', e);
+        this.failed(sink, target, what, e);
       }
     }
   }

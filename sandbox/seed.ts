@@ -136,8 +136,8 @@ function pickDistinct<T>(list: T[], count: number, random: () => number): T[] {
   return out;
 }
 
-// A tiny seeded PRNG: Math.random cannot be seeded, and the seed must not vary.
-function mulberry32(seed: number): () => number {
+// A tiny seeded PRNG (mulberry32): Math.random cannot be seeded, and the seed must not vary.
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -82,3 +82,83 @@ export function rssSampler(root: number, everyMs = 50): { stop(): number } {
     },
   };
 }
+
+/** Resident memory of one process, MiB (NaN for a zombie); throws when it has gone. */
+export function ownRssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Open file descriptors of one process (sockets, pipes and files alike): a leak grows it; throws when it has gone. */
+export const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+/** The executable's short name (`chromium`, `node`), undefined when the process has gone. */
+export function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command line, arguments joined by spaces ('' when it has gone or is a kernel thread). */
+export function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The environment a process started with (what it inherited: children carry their parent's markers). */
+export function environOf(pid: number): Map<string, string> {
+  const env = new Map<string, string>();
+  try {
+    for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+  } catch {
+    // gone, or not ours to read
+  }
+  return env;
+}
+
+/** Every live pid on the machine. */
+export const allPids = (): number[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+
+/** When a process started, in clock ticks since boot: with the pid, it names one process (pids are reused). */
+export function startTicksOf(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms the whole machine has been busy since boot, all cores summed (/proc/stat: everything but idle and iowait). */
+export function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * TICK_MS;
+}
+
+/** One live process of a tree and the CPU it has used so far: a tree's CPU, split by who used it. */
+export interface ProcessCpu {
+  pid: number;
+  /** The executable's short name ('' when it went between the listing and the read). */
+  comm: string;
+  /** utime + stime of the process itself, ms. */
+  ownMs: number;
+  /** cutime + cstime: the exited children it has reaped, ms (whose names went with them). */
+  reapedMs: number;
+}
+
+/** Every live process of the tree with its CPU: `treeCpuMs` per process (their own and reaped sum to it). */
+export function treeCpuByProcess(root: number): ProcessCpu[] {
+  return treeOf(root).flatMap((pid) => {
+    const s = stat(pid);
+    return s ? [{ pid, comm: commOf(pid) ?? '', ownMs: s.ownMs, reapedMs: s.childrenMs }] : [];
+  });
+}

@@ -1,5 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { log } from '../../src/core/log.ts';
+import type { JourneyResult } from '../../src/core/records.ts';
 import type { CycleBatch, Sink } from '../sink.ts';
 import { dayOf, resultsFileFor } from './files.ts';
 import { toLines } from './lines.ts';
@@ -23,6 +24,9 @@ export class ResultsStore implements Sink {
   private readonly retentionDays: number;
   private readonly now: () => Date;
   private housekeptDay: string | undefined;
+  /** Results written early (`journeyDone`), left out of their cycle's batch. Weak: nothing is kept past the batch. */
+  private readonly written = new WeakSet<JourneyResult>();
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(readonly dir: string, opts: ResultsStoreOptions = {}) {
     this.title = `results store ${dir}`;
@@ -31,7 +35,27 @@ export class ResultsStore implements Sink {
     this.now = opts.now ?? (() => new Date());
   }
 
+  /** A journey's line (and its calls) at once, as soon as its result is final: a failure is readable before the cycle ends. */
+  async journeyDone(_target: string, result: JourneyResult): Promise<void> {
+    await this.append([result], []);
+    this.written.add(result);
+  }
+
   async write({ results, probes = [] }: CycleBatch): Promise<void> {
+    await this.append(results.filter((r) => !this.written.has(r)), probes);
+  }
+
+  /**
+   * One append at a time: journeys of several targets finish together, and each append first
+   * reads the file's last byte (see appendLines), which another append must not be halfway past.
+   */
+  private append(results: JourneyResult[], probes: NonNullable<CycleBatch['probes']>): Promise<void> {
+    const next = this.tail.then(() => this.appendNow(results, probes));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async appendNow(results: JourneyResult[], probes: NonNullable<CycleBatch['probes']>): Promise<void> {
     if (results.length === 0 && probes.length === 0) return;
     const now = this.now();
     try {

@@ -1,6 +1,7 @@
 // The faults a test has switched on. A fault names what it hits (a route
 // pattern or a path prefix, optionally a method) and what it does (delay,
-// replace the status, drift the body), how often (rate) and how many times (count).
+// replace the status, drift the body, trickle the body out slowly), how often
+// (rate) and how many times (count).
 import { problemsOf, integer, isPlainObject, number, optional, string, type Rule } from '../http/validate.ts';
 import { randomId } from '../ids.ts';
 import { DRIFT_PATTERN, parseDrift, type DriftSpec } from './drift.ts';
@@ -12,6 +13,8 @@ export interface FaultInput {
   status?: number;
   rate?: number;
   drift?: string;
+  /** The body goes out in small chunks spread over this many ms (the headers at once). */
+  trickleMs?: number;
   count?: number;
 }
 
@@ -23,6 +26,7 @@ export interface Fault extends FaultInput {
 
 export interface ActiveFaults {
   latencyMs: number;
+  trickleMs: number;
   status?: number;
   drift: DriftSpec[];
   ids: string[];
@@ -37,6 +41,7 @@ const SPEC: Record<string, Rule> = {
   status: optional(integer({ min: 400, max: 599 })),
   rate: optional(number({ min: 0, max: 1 })),
   drift: optional(string({ pattern: DRIFT_PATTERN, patternHint: 'must be "drop:<field>", "type:<field>" or "set:<field>=<text>" (dotted paths allowed)' })),
+  trickleMs: optional(integer({ min: 1, max: 60_000 })),
   count: optional(integer({ min: 1 })),
 };
 
@@ -47,8 +52,8 @@ export function faultProblems(body: unknown): string[] {
   for (const key of Object.keys(body)) {
     if (!(key in SPEC)) problems.push(`"${key}" is not a fault field (known: ${Object.keys(SPEC).join(', ')})`);
   }
-  if (body.latencyMs === undefined && body.status === undefined && body.drift === undefined) {
-    problems.push('a fault needs at least one of "latencyMs", "status" or "drift"');
+  if (body.latencyMs === undefined && body.status === undefined && body.drift === undefined && body.trickleMs === undefined) {
+    problems.push('a fault needs at least one of "latencyMs", "status", "drift" or "trickleMs"');
   }
   return problems;
 }
@@ -86,7 +91,7 @@ export class FaultRegistry {
    */
   take(method: string, path: string, random: () => number = Math.random): ActiveFaults | undefined {
     if (this.faults.length === 0) return undefined;
-    const active: ActiveFaults = { latencyMs: 0, drift: [], ids: [] };
+    const active: ActiveFaults = { latencyMs: 0, trickleMs: 0, drift: [], ids: [] };
     for (const fault of this.faults) {
       if (fault.method && fault.method !== method) continue;
       if (!fault.matches(path)) continue;
@@ -94,6 +99,7 @@ export class FaultRegistry {
       if (fault.count !== undefined) fault.count--;
       active.ids.push(fault.id);
       active.latencyMs += fault.latencyMs ?? 0;
+      active.trickleMs += fault.trickleMs ?? 0;
       active.status ??= fault.status;
       if (fault.driftSpec) active.drift.push(fault.driftSpec);
     }

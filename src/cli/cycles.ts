@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { loadConfig, loadEnv, type SuiteConfig } from '../config/load.ts';
 import { UserFacingError } from '../core/errors.ts';
 import { log } from '../core/log.ts';
@@ -7,6 +8,7 @@ import type { Journey } from '../../journeys/journey.ts';
 import type { SinkFanOut } from '../../reporters/sink.ts';
 import { standardSinks } from '../../reporters/sinks.ts';
 import { startEmbeddedSandbox } from '../../sandbox/embedded.ts';
+import { guardBrowserLayer } from '../runner/browser-guard.ts';
 import { acquireLock } from '../runner/lock.ts';
 import { cycleDeadline } from '../runner/scheduler.ts';
 import { Suite } from '../runner/suite.ts';
@@ -28,6 +30,11 @@ export function commandConfig(flags: { baseUrl?: string; resultsDir?: string }):
 export interface OpenRuns {
   runs: TargetRun[];
   fanOut: SinkFanOut;
+  /**
+   * Aborted when an error of ours (not of the browser layer) escaped every call: the command
+   * stops as on a signal (final push, groups deleted) and exits 70, rather than dying mid-cycle.
+   */
+  bug: AbortSignal;
   /** Sinks, suite, locks, then the embedded sandbox: call it once, whatever happened. */
   close(): Promise<void>;
 }
@@ -54,6 +61,21 @@ export async function openRuns(config: SuiteConfig, journeys: Journey[], targets
   const locks: Array<{ release(): Promise<void> }> = [];
   const lockDir = join(config.resultsDir, 'locks');
   const { fanOut } = standardSinks(config, opts.mode, opts.summary ? { out: opts.summary, headings: specs.length > 1 } : undefined);
+  const runs: TargetRun[] = [];
+  const bug = new AbortController();
+  guardBrowserLayer({
+    onBrowserFault: (message) => {
+      log(`runner error: the browser connection threw outside any call (${message}); browser attempts running now end aborted, the runner goes on`);
+      suite.health.note('browser', `the browser connection threw (${message})`);
+      for (const run of runs) if (run.journeys.some((j) => j.kind === 'browser')) run.runnerFaults(1);
+    },
+    onBug: (e) => {
+      // Once: the line itself may fail (a closed stderr throws EPIPE, uncaught), and must not loop.
+      if (bug.signal.aborted) return;
+      bug.abort();
+      log(`runner bug, stopping: ${inspect(e)}`);
+    },
+  });
   const close = async () => {
     // Closing the sinks prints a one-shot run's latency summary, or marks a stopped runner's groups.
     await fanOut.close();
@@ -62,7 +84,6 @@ export async function openRuns(config: SuiteConfig, journeys: Journey[], targets
     await sandbox?.close();
   };
   try {
-    const runs: TargetRun[] = [];
     for (const spec of specs) {
       // A results dir refusing writes is a sink failure (each cycle logs it), not a reason to stop watching.
       const lock = await acquireLock(lockDir, `${config.runnerId}--${spec.name}`).catch((e: Error) => {
@@ -78,7 +99,7 @@ export async function openRuns(config: SuiteConfig, journeys: Journey[], targets
       locks.push(lock);
       runs.push(new TargetRun(await suite.open(spec), journeys, fanOut));
     }
-    return { runs, fanOut, close };
+    return { runs, fanOut, bug: bug.signal, close };
   } catch (e) {
     await close();
     throw e;

@@ -35,8 +35,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     ? { mode: 'cron', summary: process.stdout, lockHeld: 'skip' }
     : { mode: 'loop', lockHeld: 'fail' });
   try {
-    if (intervalMs === undefined) return await runOnce(open.runs, config.runIntervalMs);
-    return await runForever(open.runs, intervalMs, args.cycles, open.fanOut);
+    const code = intervalMs === undefined
+      ? await runOnce(open.runs, config.runIntervalMs, open.bug)
+      : await runForever(open.runs, intervalMs, args.cycles, open.fanOut, open.bug);
+    return open.bug.aborted ? 70 : code;
   } finally {
     await open.close();
   }
@@ -46,29 +48,40 @@ export async function runCommand(argv: string[]): Promise<number> {
  * One cycle of every target, at once, bounded as a whole by the deadline RUN_INTERVAL gives (the
  * cron schedule's period). A signal aborts it: what ran is kept, nothing is judged failed for it.
  */
-async function runOnce(runs: TargetRun[], intervalMs: number): Promise<number> {
+async function runOnce(runs: TargetRun[], intervalMs: number, bug: AbortSignal): Promise<number> {
   const stop = abortOnSignal('run');
   try {
-    const cycles = await cycleOnce(runs, intervalMs, stop.signal);
+    const cycles = await cycleOnce(runs, intervalMs, AbortSignal.any([stop.signal, bug]));
     return cycles.every((c) => c.results.every((r) => r.outcome !== 'failed')) ? 0 : 1;
   } finally {
     stop.dispose();
   }
 }
 
-async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, sinks: SinkFanOut): Promise<number> {
+async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: number | undefined, sinks: SinkFanOut, bug: AbortSignal): Promise<number> {
   const scheduler = new Scheduler(runs, { intervalMs, maxCycles });
+  let stopping = false;
   let forced: NodeJS.Timeout | undefined;
+  /** Never exits later than this after a stop began, whatever hangs. */
+  const exitBound = (why: string) => setTimeout(() => {
+    log(`still stopping ${SHUTDOWN_BOUND_MS / 1000} s after ${why}: exiting now`);
+    process.exit(70);
+  }, SHUTDOWN_BOUND_MS).unref();
   const onSignal = (signal: string) => {
-    if (forced) return;
+    if (stopping) return;
+    stopping = true;
     log(`${signal}: finishing the running cycle (up to ${SHUTDOWN_GRACE_MS / 1000} s), then a final push`);
     scheduler.stop();
     // Past the grace the running attempts are aborted: recorded as aborted, never as the target's failure.
     forced = setTimeout(() => scheduler.abortRunning(), SHUTDOWN_GRACE_MS);
-    setTimeout(() => {
-      log(`still stopping ${SHUTDOWN_BOUND_MS / 1000} s after ${signal}: exiting now`);
-      process.exit(70);
-    }, SHUTDOWN_BOUND_MS).unref();
+    exitBound(signal);
+  };
+  // A bug of ours escaped every call: what runs now cannot be trusted, so it is aborted at once.
+  const onBug = () => {
+    if (stopping) return;
+    stopping = true;
+    scheduler.abortRunning();
+    exitBound('a runner bug');
   };
   // A cycle awaiting a promise that never settles, with no timer or socket left, drains the event
   // loop: Node would exit 0 mid-cycle, silently, with runner_up still 1. Make that loud and non-zero.
@@ -79,6 +92,7 @@ async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: numb
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('beforeExit', onDrained);
+  bug.addEventListener('abort', onBug, { once: true });
   log(`running ${runs.map((r) => r.session.target.name).join(', ')} every ${intervalMs} ms: first cycle now`);
   try {
     await scheduler.run();
@@ -87,6 +101,7 @@ async function runForever(runs: TargetRun[], intervalMs: number, maxCycles: numb
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     process.off('beforeExit', onDrained);
+    bug.removeEventListener('abort', onBug);
     await sinks.close(); // the final push marks the groups stopped
     log(`stopped after ${scheduler.cycles} cycle(s)`);
   }

@@ -36,6 +36,8 @@ export interface SuiteConfig {
   runIntervalMs: number;
   retry: { retries: number; minDelayMs: number; factor: number; maxDelayMs: number };
   journeyTimeoutMs: number;
+  /** Browser journeys at once over all targets; how long one API journey holds up the next of its target. */
+  concurrency: { browserContexts: number; apiLeaseMs: number };
   budgets: Budgets;
   routeMap: Record<string, string>;
   chromiumPath?: string;
@@ -172,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = loadEnv(), overrides: Record
       maxDelayMs: parsed.RETRY_MAX_DELAY_MS as number,
     },
     journeyTimeoutMs: parsed.JOURNEY_TIMEOUT_MS as number,
+    concurrency: { browserContexts: parsed.BROWSER_CONTEXTS as number, apiLeaseMs: parsed.API_JOURNEY_LEASE_MS as number },
     budgets: {
       criticalMs: parsed.CRITICAL_BUDGET_MS as number,
       defaultMs: parsed.DEFAULT_BUDGET_MS as number,

@@ -46,3 +46,11 @@ export class CheckFailure extends Error {
 export class TargetUnreachableError extends CheckFailure {
   override name = 'TargetUnreachableError';
 }
+
+/**
+ * A call that got no answer in time for another reason (a timeout, an aborted request). Unlike a
+ * wrong answer, this can be the runner's doing (a blocked event loop, a frozen browser).
+ */
+export class NoAnswerError extends CheckFailure {
+  override name = 'NoAnswerError';
+}

@@ -42,9 +42,9 @@ export interface StepRecord {
 }
 
 /**
- * `aborted`: the runner cut the attempt short (a stop, or its own fault: the browser crashed, a
- * page or request context could not be made). Not the target's failure: never pushed or counted
- * as one.
+ * `aborted`: the runner cut the attempt short (a stop, the cycle's deadline, or its own fault: the
+ * browser crashed or froze, its connection threw, the runner's event loop was blocked, a page or
+ * request context could not be made). Not the target's failure: never pushed or counted as one.
  */
 export type AttemptStatus = 'passed' | 'failed' | 'aborted';
 
@@ -102,14 +102,32 @@ export interface JourneyResult {
 }
 
 /**
- * Passed first time, passed only on a retry (flaky), never passed (failed), or cut short by the
- * runner before it could tell (aborted: its last attempt was aborted).
+ * The target's verdict over its attempts. Only a `failed` attempt is the target's failure; an
+ * aborted one (a stop, the cycle deadline, the runner's own fault) says nothing of the target. So:
+ * passed when an attempt passed and none before it failed (an attempt the runner lost, then a
+ * pass, is not flaky); flaky when it passed after a failure; failed when it never passed and
+ * failed at least once (a retry the runner then lost does not hide that); aborted when no attempt
+ * came to a verdict.
  */
 export function outcomeOf(attempts: AttemptRecord[]): JourneyOutcome {
-  const last = attempts[attempts.length - 1];
-  if (!last || last.status === 'failed') return 'failed';
-  if (last.status === 'aborted') return 'aborted';
-  return attempts.length > 1 ? 'flaky' : 'passed';
+  const passedAt = attempts.findIndex((a) => a.status === 'passed');
+  const failedBefore = (end: number) => attempts.slice(0, end).some((a) => a.status === 'failed');
+  if (passedAt >= 0) return failedBefore(passedAt) ? 'flaky' : 'passed';
+  if (attempts.length === 0 || failedBefore(attempts.length)) return 'failed';
+  return 'aborted';
+}
+
+/**
+ * What the target itself got wrong in an attempt, as far as its answers show: a 5xx, a status the
+ * journey did not expect, a body that broke its schema, and (only when the runner's own timing can
+ * be trusted) a call over its budget. A call that got no answer (status 0) is not counted: a
+ * frozen browser or a blocked runner makes those too. Used to tell the runner's trouble from the
+ * target's: an attempt the runner cut short or starved stays failed only when this is non-empty.
+ */
+export function targetProblems(attempt: Pick<AttemptRecord, 'calls'>, opts: { timingTrusted: boolean }): CallRecord[] {
+  return attempt.calls.filter((c) => c.status > 0 && c.source !== 'probe' && (
+    c.status >= 500 || c.schemaOutcome === 'fail' || (c.problem !== undefined && !c.overBudget) || (opts.timingTrusted && c.overBudget)
+  ));
 }
 
 /** The labels of one journey run: the cohort is the journey's, the device is `api` or a browser profile. */

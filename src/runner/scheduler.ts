@@ -79,9 +79,11 @@ export class Scheduler {
   async run(): Promise<void> {
     const { intervalMs, maxCycles } = this.options;
     while (!this.stopping && (maxCycles === undefined || this.cycles < maxCycles)) {
-      if (this.cycles > 0) await this.sleepUntil(nextTick(Date.now(), intervalMs));
+      const tick = this.cycles > 0 ? nextTick(Date.now(), intervalMs) : Date.now();
+      if (this.cycles > 0) await this.sleepUntil(tick);
       if (this.stopping) break;
-      const start = Date.now();
+      // A timer may fire a millisecond early: the cycle belongs to its tick, or it would seem to cover the next one.
+      const start = Math.max(Date.now(), tick);
       this.cycles += 1;
       const deadline = cycleDeadline(start, intervalMs);
       await Promise.all(this.runs.map((run) => this.cycleOf(run, deadline)));

@@ -33,10 +33,25 @@ export class TargetRun {
   async cycle(bounds: CycleBounds): Promise<CycleSummary> {
     if (this.cycles++ > 0) await this.renewRequestContext();
     const probe = await this.followBuild(bounds);
-    const results = await runCycle(this.session, this.journeys, bounds);
-    const { config, target } = this.session;
-    const probes = probe ? [{ labels: labelsFor(config.region, target, 'runner', 'api'), call: probe }] : [];
-    return { results, sinks: await this.sinks.write({ target: target.name, baseUrl: target.baseUrl, results, probes }) };
+    const target = this.session.target.name;
+    // Each result goes to the sinks that want it early as soon as it is final; the batch follows.
+    const early: Array<Promise<void>> = [];
+    const results = await runCycle(this.session, this.journeys, {
+      ...bounds,
+      onResult: (result) => {
+        early.push(this.sinks.journeyDone(target, result));
+        bounds.onResult?.(result);
+      },
+    }, this.cycles);
+    await Promise.all(early);
+    const { config } = this.session;
+    const probes = probe ? [{ labels: labelsFor(config.region, this.session.target, 'runner', 'api'), call: probe }] : [];
+    return { results, sinks: await this.sinks.write({ target, baseUrl: this.session.target.baseUrl, results, probes }) };
+  }
+
+  /** Faults of the runner's browser layer it survived while this target's journeys ran: counted by the sinks that count. */
+  runnerFaults(count: number): void {
+    this.sinks.runnerFaults(this.session.target.name, count);
   }
 
   /** Ticks this target's cycle covered and so skipped: counted by the sinks that count. */

@@ -97,7 +97,7 @@ test('the same runner stopped and started again leaves one group while it runs, 
   assert.equal(valueOf(await groupOf(id), 'synthetic_runner_up'), 0);
 });
 
-test('an API-only push holds at most 400 series', { timeout: 60_000 }, async (t) => {
+test('an API-only push holds at most 420 series', { timeout: 60_000 }, async (t) => {
   const sb = await sandbox();
   t.after(() => sb.close());
   const id = runnerId();
@@ -106,7 +106,8 @@ test('an API-only push holds at most 400 series', { timeout: 60_000 }, async (t)
   const series = await groupOf(id);
   t.diagnostic(`${series.length} series in one API-only push`);
   assert.ok(series.length > 100, `${series.length} series: the push is there`);
-  assert.ok(series.length <= 400, `${series.length} series in one API-only push (bound: 400)`);
+  // 384 before the request histograms carried the cohort (issue 19), 404 with it.
+  assert.ok(series.length <= 420, `${series.length} series in one API-only push (bound: 420)`);
 });
 
 /** A gateway that answers 200 and then trickles its body a byte a second. */
@@ -194,8 +195,14 @@ test('a hung target: run --once ends within its cycle deadline, with a reason fo
   const lines = await journeys(e.RESULTS_DIR!);
   assert.equal(lines.length, 7);
   for (const l of lines) assert.ok(l.reason && l.reason.length > 10, `${l.journey} has a reason: ${l.reason}`);
-  assert.match(lines[0]!.reason!, /^cycle deadline: still running after \d+ ms, when the cycle had to end/);
-  assert.deepEqual([...new Set(lines.slice(1).map((l) => `${l.outcome}: ${l.reason}`))], ['aborted: not run: the cycle deadline was reached before it could start']);
+  // The first journey outlived its lease, so the others started beside it: each is cut by the
+  // deadline with a reason of its own, and each is the target's failure: it was waiting on a call
+  // the target had not answered past its budget.
+  for (const l of lines) {
+    assert.equal(l.outcome, 'failed', `${l.journey}: ${l.reason}`);
+    assert.match(l.reason!, /^cycle deadline: still running after \d+ ms, when the cycle had to end \(step "[^"]+"\) \(\+1 more\)$/, l.journey);
+    assert.match(l.attempts[0]!.problems!.at(-1)!, /^(GET|POST|PUT|DELETE) \S+: no answer after \d+ ms \(budget \d+ ms\)$/, 'the call it was waiting on');
+  }
 });
 
 test('no silences: at a 60 s cadence the first cycle runs at once, each failed attempt is a line as it happens, and the next start is said', { timeout: 60_000 }, async () => {

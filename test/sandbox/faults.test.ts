@@ -112,6 +112,35 @@ describe('fault injection', () => {
     assert.equal(typeof reply.body.provider, 'string');
   });
 
+  it('trickles the body over trickleMs: the headers at once, the body in pieces, intact', async () => {
+    const whole = await call(base, 'GET', '/api/scholarships');
+    assert.equal((await addFault({ route: '/api/scholarships', trickleMs: 600 })).status, 201);
+    const started = performance.now();
+    const res = await fetch(`${base}/api/scholarships`, { headers: { accept: 'application/json' } });
+    const headersMs = performance.now() - started;
+    const reader = res.body!.getReader();
+    const pieces: Uint8Array[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) pieces.push(r.value);
+    const bodyMs = performance.now() - started;
+    assert.equal(res.status, 200);
+    assert.ok(res.headers.get('x-sandbox-faults'));
+    // The headers come at once and the body is spread over the rest (no absolute bound on the
+    // headers: a loaded CI machine may be slow to answer at all).
+    assert.ok(bodyMs >= 580, `body done after ${bodyMs} ms`);
+    assert.ok(bodyMs - headersMs >= 400, `headers after ${headersMs} ms, body after ${bodyMs} ms`);
+    assert.ok(pieces.length > 1, `${pieces.length} piece(s)`);
+    assert.equal(Buffer.concat(pieces).toString('utf8'), whole.text);
+  });
+
+  it('validates trickleMs like the other fault fields', async () => {
+    for (const trickleMs of [0, -5, 1.5, '300', 60_001]) {
+      const reply = await addFault({ route: '/api/flags', trickleMs });
+      assert.equal(reply.status, 400, JSON.stringify(trickleMs));
+      assert.match(reply.body.error.message, /"trickleMs"/);
+    }
+    assert.equal((await addFault({ route: '/api/flags', trickleMs: 1 })).status, 201, 'trickleMs alone is a fault');
+  });
+
   it('expires a counted fault after N matching requests', async () => {
     await addFault({ route: '/api/flags', status: 500, count: 2 });
     const statuses = [];

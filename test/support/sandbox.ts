@@ -18,6 +18,7 @@ export interface SandboxRequest {
   syntheticId?: string;
   traceparent?: string;
   status?: number;
+  receivedAt: string;
 }
 
 /**
