@@ -15,6 +15,10 @@
  *   --keep    keep the results store and the evidence (its path is printed)
  * Bounded: setup, the soak and teardown have a hard limit; everything it starts is killed on exit,
  * on a second SIGINT, or at that limit (a first SIGINT ends the soak early and still reports).
+ *
+ * Longer than our ~300 lines: its process ownership, fault injection, watching and report share
+ * one run's state; the pure half (plan, judgement, log parsing) is bench/lib/chaos.ts, and the
+ * split of the rest into modules is left for the layout work (issue 23).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
