@@ -23,7 +23,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +34,7 @@ import {
   classify, classOf, coverage, parseLogLine, planFaults, prng, spread, TARGET_FAULTS,
   type Classification, type FaultRecord, type JourneyCoverage, type PlannedFault, type RunnerFaultKind, type TargetFaultKind,
 } from './lib/chaos.ts';
-import { ACCOUNTS_ENV, machine, onLines, RESULTS_DIR, ROOT, startSandbox, table, writeResult } from './lib/bench.ts';
+import { ACCOUNTS_ENV, freePort, machine, onLines, RESULTS_DIR, ROOT, startSandbox, table, writeResult } from './lib/bench.ts';
 import { allPids, cmdlineOf, commOf, environOf, fdCount, machineBusyMs, ownRssMiB, startTicksOf, treeCpuMs, treeOf, treeRssMiB } from './lib/tree.ts';
 
 const MAX_MINUTES = 240;
@@ -234,17 +233,6 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
     child.once('exit', () => {
       clearTimeout(timer);
       resolve(true);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
     });
   });
 }

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +19,7 @@ import { fillRoute, mapRoute } from '../src/core/routes.ts';
 import { SchemaRegistry } from '../src/core/schemas.ts';
 import { scrub } from '../src/core/scrub.ts';
 import { tagRequest, withE2e } from '../src/core/tagging.ts';
-import { ACCOUNTS_ENV, machine, startSandbox, table, writeResult } from './lib/bench.ts';
+import { ACCOUNTS_ENV, freePort, machine, startSandbox, table, writeResult } from './lib/bench.ts';
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false } } });
 const SMOKE = values.smoke;
@@ -37,17 +36,6 @@ const TOOLS: Tool[] = ['curl', 'blackbox', 'playwright', 'suite'];
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 const stats = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)) });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitFor(url: string, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
