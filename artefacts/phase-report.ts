@@ -1,5 +1,6 @@
 import type { CheckVerdict, GateResult, Offender } from '../gate/decision-types.ts';
 import { fmtDuration } from '../gate/evaluate.ts';
+import { phaseStartText } from '../gate/phase-start.ts';
 import type { Check, MetricName, Op, PaymentCaps, Runbook } from '../gate/runbook-types.ts';
 import { chartFigure, esc, htmlPage, type ChartSpec } from './html/page.ts';
 import type { RouteComparison } from './route-latency.ts';
@@ -195,6 +196,7 @@ function blocks({ result: r, runbook, routes }: PhaseReportInput): Block[] {
 
   const progress = r.window.requiredMs ? Math.min(100, Math.round((100 * r.window.elapsedMs) / r.window.requiredMs)) : 100;
   out.push({ p: `Window ${r.window.from} → ${r.window.to}: ${fmtDuration(r.window.elapsedMs)} of ${fmtDuration(r.window.requiredMs)} observed (${progress}%).` });
+  if (r.window.phaseStart) out.push({ p: `Phase ${r.phase}% began: ${phaseStartText(r.window.phaseStart)}; its window counts from there.` });
   out.push({ progress: [r.window.elapsedMs, r.window.requiredMs] });
   if (runbook.timeScale !== 1) out.push({ p: `Time scale ${runbook.timeScale}: every window is shrunk (a minute is ${fmtDuration(runbook.bucketMs)}); a drill or a test, not production.` });
   const withRunner = r.freshness.some((f) => f.runner);

@@ -42,8 +42,23 @@ export interface GateResult {
   reason: string;
   phase: number;
   profile: string;
-  window: { from: string; to: string; elapsedMs: number; requiredMs: number };
+  /**
+   * The window: `elapsedMs` counts from the latest of the window's start, the canary build's first
+   * cycle and the phase's own start (`phaseStart`, absent when nothing keeps it: a drill, --at).
+   */
+  window: { from: string; to: string; elapsedMs: number; requiredMs: number; phaseStart?: PhaseStart };
   /** The last cycle seen per target (and runner, when the source knows runners). */
   freshness: Array<{ target: string; runner?: string; lastCycle: string | null; stale: boolean }>;
   checks: CheckVerdict[];
+}
+
+/**
+ * When the phase began: `since` (the caller said), `first-asked` (the first time the gate was asked
+ * about this phase for this build), `not-asked` (nobody has: a page looking never starts a phase),
+ * `unavailable` (the ledger did not answer: counted from now, so the gate waits longer).
+ */
+export interface PhaseStart {
+  at: string | null;
+  how: 'since' | 'first-asked' | 'not-asked' | 'unavailable';
+  note?: string;
 }

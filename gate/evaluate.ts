@@ -1,4 +1,4 @@
-import type { CheckVerdict, Decision, GateResult, Offender } from './decision-types.ts';
+import type { CheckVerdict, Decision, GateResult, Offender, PhaseStart } from './decision-types.ts';
 import type { Measured } from './measure.ts';
 import type { Check, Comparison, Op, Profile, Runbook } from './runbook-types.ts';
 import type { GateSource } from './source.ts';
@@ -19,6 +19,8 @@ export interface GateInputs {
   staleAfterMs: number;
   /** Baseline values per metric (the gate's --baseline). */
   baseline?: Partial<Record<string, number>>;
+  /** When the phase began for the canary's build (gate/phase-start.ts); undefined: when the build was first seen. */
+  phaseStart?: (build: string) => Promise<PhaseStart>;
 }
 
 /** How far back the gate must read for this profile and phase. */
@@ -203,9 +205,11 @@ export async function evaluate(inputs: GateInputs): Promise<GateResult> {
   const { now, source } = inputs;
 
   const freshness = (await source.freshness()).map(({ target, last }) => ({ target, lastCycle: new Date(last).toISOString(), stale: now - last > inputs.staleAfterMs }));
-  const firstCanary = await source.canaryFirstSeen();
+  const canary = await source.canaryBuild();
   const windowFrom = now - inputs.windowMs;
-  const elapsedMs = firstCanary === undefined ? 0 : now - Math.max(windowFrom, firstCanary);
+  const phaseStart = canary && inputs.phaseStart ? await inputs.phaseStart(canary.build) : undefined;
+  const begun = phaseStart ? (phaseStart.at === null ? undefined : Date.parse(phaseStart.at)) : canary?.firstSeen;
+  const elapsedMs = canary === undefined || begun === undefined ? 0 : Math.max(0, now - Math.max(windowFrom, canary.firstSeen, begun));
 
   const checks = await Promise.all(prof.checks
     .filter((c) => !c.phases || c.phases.includes(inputs.phase))
@@ -230,7 +234,7 @@ export async function evaluate(inputs: GateInputs): Promise<GateResult> {
     reason = `hold: stale data from ${stale.map((s) => `${s.target} (last cycle ${s.lastCycle})`).join(', ')}`;
   } else if (elapsedMs < inputs.windowMs) {
     decision = 'hold';
-    reason = `hold: the ${fmtDuration(inputs.windowMs)} window has not elapsed (${fmtDuration(elapsedMs)} of canary data)`;
+    reason = `hold: the ${fmtDuration(inputs.windowMs)} window has not elapsed (${fmtDuration(elapsedMs)}${sinceWhat(phaseStart, inputs.phase)})`;
   } else if (failedGates.length > 0) {
     decision = 'hold';
     reason = `hold (no go): ${failedGates.map((c) => `${c.name} (${c.reason})`).join('; ')}`;
@@ -243,9 +247,27 @@ export async function evaluate(inputs: GateInputs): Promise<GateResult> {
   }
   return {
     decision, reason, phase: inputs.phase, profile: inputs.profile,
-    window: { from: new Date(windowFrom).toISOString(), to: new Date(now).toISOString(), elapsedMs, requiredMs: inputs.windowMs },
+    window: {
+      from: new Date(windowFrom).toISOString(), to: new Date(now).toISOString(), elapsedMs, requiredMs: inputs.windowMs,
+      ...(phaseStart ? { phaseStart } : {}),
+    },
     freshness, checks,
   };
+}
+
+/** What the elapsed time counts from, for the hold sentence. */
+function sinceWhat(start: PhaseStart | undefined, phase: number): string {
+  if (!start) return ' of canary data';
+  switch (start.how) {
+    case 'since':
+      return ` since phase ${phase} began at ${start.at}, as the caller said`;
+    case 'first-asked':
+      return ` since phase ${phase} began at ${start.at}, when it was first asked about for this build`;
+    case 'not-asked':
+      return `: phase ${phase} has not begun for this build (no rollout tool has asked about it yet)`;
+    case 'unavailable':
+      return `: ${start.note ?? 'the phase start could not be read'}, so it counts from now`;
+  }
 }
 
 export function fmtDuration(ms: number): string {

@@ -7,6 +7,15 @@ type Vector = Array<{ metric: Record<string, string>; value: [number, string] }>
 
 const QUERY_TIMEOUT_MS = 10_000;
 
+/** One instant query through the Prometheus HTTP API (`GET /api/v1/query`), bounded. */
+export async function promQuery(url: string, expr: string, at: number): Promise<Vector> {
+  const params = new URLSearchParams({ query: expr, time: String(at / 1000) });
+  const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/query?${params}`, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
+  const body = (await res.json()) as { status: string; error?: string; data?: { result: Vector } };
+  if (body.status !== 'success') throw new Error(`prometheus ${url}: ${body.error ?? `status ${res.status}`}`);
+  return body.data?.result ?? [];
+}
+
 /**
  * Prometheus over the pushed metrics (several runners, several regions): the same questions as
  * the results store, answered with the PromQL of gate/promql.ts (what the generated alerts ask
@@ -17,12 +26,8 @@ const QUERY_TIMEOUT_MS = 10_000;
 export class PrometheusSource implements GateSource {
   constructor(private readonly url: string, private readonly lookback: { from: number; to: number }) {}
 
-  private async query(expr: string, at: number): Promise<Vector> {
-    const params = new URLSearchParams({ query: expr, time: String(at / 1000) });
-    const res = await fetch(`${this.url.replace(/\/+$/, '')}/api/v1/query?${params}`, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) });
-    const body = (await res.json()) as { status: string; error?: string; data?: { result: Vector } };
-    if (body.status !== 'success') throw new Error(`prometheus ${this.url}: ${body.error ?? `status ${res.status}`}`);
-    return body.data?.result ?? [];
+  private query(expr: string, at: number): Promise<Vector> {
+    return promQuery(this.url, expr, at);
   }
 
   private async scalar(expr: string, at: number): Promise<number | null> {
@@ -43,13 +48,13 @@ export class PrometheusSource implements GateSource {
     return v.map((s) => ({ target: s.metric.target ?? '?', last: Number(s.value[1]) * 1000 })).sort((a, b) => a.target.localeCompare(b.target));
   }
 
-  async canaryFirstSeen(): Promise<number | undefined> {
+  async canaryBuild(): Promise<{ build: string; firstSeen: number } | undefined> {
     // The oldest last-cycle time of the canary's current build in the lookback: its evidence starts there.
     const build = (await this.query('max by (build_id) (timestamp(synthetic_journey_success{canary="true"}))', this.lookback.to))
       .sort((a, b) => Number(b.value[1]) - Number(a.value[1]))[0]?.metric.build_id;
     if (!build) return undefined;
     const first = await this.scalar(`min(min_over_time(timestamp(synthetic_journey_success{canary="true",build_id="${esc(build)}"})[${promDuration(this.lookback.to - this.lookback.from)}:1s]))`, this.lookback.to);
-    return first === null ? undefined : first * 1000;
+    return first === null ? undefined : { build, firstSeen: first * 1000 };
   }
 
   async hasResults(side: SideName): Promise<boolean> {

@@ -6,11 +6,16 @@
  *   with the GateResult plus `pass` and `rollback`: Argo reads a non-2xx as a measurement *error*
  *   (and enough of them in a row abort the rollout), never as a failure, so the verdict is in the body.
  *   A `decide` that throws or overruns answers `hold` (never go, never roll back on a mistake).
- * - `POST /flagger/gate?phase=P`: Flagger's confirm-rollout / confirm-promotion / rollout webhooks.
- *   200 only on go; 412 with the reasons otherwise; 500 when `decide` failed (Flagger halts).
- * - `POST /flagger/rollback?phase=P`: Flagger's rollback webhook, where any 2xx means "roll back
- *   now": 200 only while a rollback trigger holds, 404 otherwise (and 500 on an error).
- * - `GET /health`: 200 `{status: "ok"}`, never behind the token.
+ * - `POST /flagger/gate?phase=P`: Flagger's confirm-traffic-increase / confirm-promotion (and
+ *   rollout) webhooks. 200 only on go; 412 with the reasons otherwise; 500 when `decide` failed.
+ *   `phase=current`: the phase is the canary's weight now (gate/flagger-step.ts); weight 0 is a go
+ *   (nothing to watch before the first step).
+ * - `POST /flagger/rollback?phase=P|current`: Flagger's rollback webhook, where any 2xx means "roll
+ *   back now": 200 only while a rollback trigger holds, 404 otherwise (and 500 on an error).
+ * - `since=TIME` (ISO 8601 or epoch seconds) on the decision routes, or Flagger's `metadata.since`:
+ *   when the phase began; otherwise the first time the gate was asked (gate/phase-start.ts).
+ * - `GET /health`: 200 `{status: "ok"}`; `GET /metrics`: the gate's own metrics (gate/gate-metrics.ts).
+ *   Neither is behind the token: probes and Prometheus scrape them, and they carry no evidence.
  * - Any other GET the caller's `pages` answers (the ship-room page and its JSON, built above the
  *   gate and handed in, so the gate imports nothing that shows it).
  *
@@ -27,6 +32,9 @@ import { log } from '../src/core/log.ts';
 import { scrub } from '../src/core/scrub.ts';
 import { withTimeout } from '../src/core/timeout.ts';
 import type { Decision, GateResult } from './decision-types.ts';
+import { flaggerPayloadOf, keepGo, lastGo, type FlaggerPayload, type WeightReader } from './flagger-step.ts';
+import { GateMetrics } from './gate-metrics.ts';
+import type { Ledger } from './ledger.ts';
 import { PHASE_PERCENTS } from './runbook.ts';
 
 /** The phases the routes take: the runbook's own. */
@@ -45,8 +53,15 @@ export interface GateServerOptions {
   port: number;
   /** When set, every route but /health needs it (Bearer header, or Flagger's `metadata.token`). */
   token?: string;
-  /** The gate itself: called once per request, never cached here. */
-  decide: (phase: number, profile: string | undefined) => Promise<GateResult>;
+  /**
+   * The gate itself: called once per request, never cached here. `ask.since`: when the caller says
+   * the phase began; `ask.record`: a rollout tool asked, so a phase not yet begun begins now.
+   */
+  decide: (phase: number, profile: string | undefined, ask: DecideAsk) => Promise<GateResult>;
+  /** `phase=current` on the Flagger routes: the canary's weight (undefined: those calls are refused). */
+  canaryWeight?: WeightReader;
+  /** Where Flagger's last go per canary is kept (gate/flagger-step.ts); needed with `canaryWeight`. */
+  ledger?: Ledger;
   /** Bound on one `decide` call (default 20 s): past it the request is answered as an error. */
   decideTimeoutMs?: number;
   /** GET routes beyond the gate's own (pages and their data); undefined: no such route. Behind the token too. */
@@ -61,7 +76,14 @@ export interface PageReply {
   headers?: Record<string, string>;
 }
 
+export interface DecideAsk {
+  since?: number;
+  record: boolean;
+}
+
 const TOKEN_COOKIE = 'synthetics_gate';
+/** A `since` this far ahead of the gate's clock is a mistake, not skew. */
+const MAX_SINCE_SKEW_MS = 60_000;
 
 export interface GateServer {
   url: string;
@@ -74,8 +96,12 @@ interface Route {
 }
 
 interface RequestContext {
-  phase: number;
+  /** A runbook phase, or `current` (Flagger routes: the canary's weight). */
+  phase: number | 'current';
   profile: string | undefined;
+  since?: number;
+  /** Flagger's payload (POST routes), parsed only when `phase=current` needs it. */
+  body?: string;
 }
 
 interface Reply {
@@ -174,15 +200,16 @@ const summaryOf = (result: GateResult) => ({
   reasons: reasonsOf(result),
 });
 
-function phaseProblem(url: URL, path: string): string | undefined {
+function phaseProblem(url: URL, path: string, current: boolean): string | undefined {
   const given = url.searchParams.getAll('phase');
-  const fix = `call ${path}?phase=25 (one of ${PHASES.join(', ')})`;
+  const allowed = current ? [...PHASES, 'current'] : PHASES;
+  const fix = `call ${path}?phase=25 (one of ${allowed.join(', ')})`;
   if (given.length === 0) return `query parameter "phase" is missing: ${fix}`;
   if (given.length > 1) return `query parameter "phase" is given ${given.length} times: give it once, ${fix}`;
   const value = given[0]!;
-  if (!PHASES.some((p) => String(p) === value)) {
+  if (!allowed.some((p) => String(p) === value)) {
     const shown = JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}...` : value);
-    return `query parameter "phase" must be one of ${PHASES.join(', ')}, got ${shown}: ${fix}`;
+    return `query parameter "phase" must be one of ${allowed.join(', ')}, got ${shown}: ${fix}`;
   }
   return undefined;
 }
@@ -195,23 +222,51 @@ function profileProblem(url: URL): string | undefined {
   return 'query parameter "profile" must be a runbook profile name (letters, digits, ".", "_", "-", up to 64): leave it out for the default profile';
 }
 
+/** `since` as ISO 8601 or epoch seconds; a sentence when it is not one, or in the future. */
+export function sinceOf(text: string, now = Date.now()): number | string {
+  const fix = 'give when the phase began, as ISO 8601 (2026-12-03T10:00:00Z) or epoch seconds';
+  const at = /^\d{9,11}(\.\d+)?$/.test(text) ? Number(text) * 1000 : /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(at)) return `"since" ${JSON.stringify(text.slice(0, 40))} is not a time: ${fix}`;
+  if (at > now + MAX_SINCE_SKEW_MS) return `"since" ${new Date(at).toISOString()} is in the future: ${fix}`;
+  return at;
+}
+
+/** `since` from the query, else from Flagger's `metadata.since`; a sentence when it is wrong. */
+function sinceProblem(url: URL, body: string | undefined): { since?: number; problem?: string } {
+  const given = url.searchParams.getAll('since');
+  if (given.length > 1) return { problem: `query parameter "since" is given ${given.length} times: give it once or leave it out` };
+  let text = given[0];
+  if (text === undefined && body) {
+    const payload = flaggerPayloadOf(body);
+    const since = typeof payload === 'object' ? payload.metadata.since : undefined;
+    if (typeof since === 'string' && since !== '') text = since;
+  }
+  if (text === undefined || text === '') return {};
+  const at = sinceOf(text);
+  return typeof at === 'number' ? { since: at } : { problem: at };
+}
+
 export async function startGateServer(opts: GateServerOptions): Promise<GateServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token === '' ? undefined : opts.token;
   const decideTimeoutMs = opts.decideTimeoutMs ?? DEFAULT_DECIDE_TIMEOUT_MS;
+  const metrics = new GateMetrics();
 
-  async function decide(ctx: RequestContext, route: string): Promise<GateResult> {
+  async function decide(phase: number, ctx: RequestContext, route: string): Promise<GateResult> {
+    const started = performance.now();
     try {
       const result = await withTimeout(
-        Promise.resolve().then(() => opts.decide(ctx.phase, ctx.profile)),
+        Promise.resolve().then(() => opts.decide(phase, ctx.profile, { since: ctx.since, record: true })),
         decideTimeoutMs,
         () => new DecideError(`decide did not answer within ${decideTimeoutMs} ms`),
       );
       if (!isGateResult(result)) throw new DecideError('decide returned no valid decision');
+      metrics.decided(route, phase, result.profile, result.decision, (performance.now() - started) / 1000);
       return result;
     } catch (err) {
+      metrics.failed(route, (performance.now() - started) / 1000);
       const reason = firstLine(err);
-      log(`gate: ${route} phase=${ctx.phase} profile=${ctx.profile ?? '(default)'}: ${reason}`);
+      log(`gate: ${route} phase=${phase} profile=${ctx.profile ?? '(default)'}: ${reason}`);
       throw new DecideError(reason);
     }
   }
@@ -220,8 +275,9 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     '/api/v1/decision': {
       method: 'GET',
       async handle(ctx) {
+        const phase = ctx.phase as number; // `current` is refused on this route before it gets here
         try {
-          const result = await decide(ctx, 'GET /api/v1/decision');
+          const result = await decide(phase, ctx, 'GET /api/v1/decision');
           return { status: 200, body: { ...result, pass: result.decision === 'go', rollback: result.decision === 'rollback' } };
         } catch (err) {
           // Argo reads a 5xx as a measurement error; a mistake here must read as "not yet", never as go or rollback.
@@ -229,7 +285,7 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
           return {
             status: 200,
             body: {
-              decision: 'hold', reason, phase: ctx.phase, profile: ctx.profile ?? null,
+              decision: 'hold', reason, phase, profile: ctx.profile ?? null,
               window: null, freshness: [], checks: [], error: true, pass: false, rollback: false,
             },
           };
@@ -241,18 +297,78 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     '/flagger/rollback': flaggerRoute('POST /flagger/rollback', 'rollback', 404),
   };
 
+  /**
+   * `phase=current`: the runbook phase the canary's weight is at, or the answer to give instead
+   * (weight 0 or an unknown weight; a weight sample older than the last go). Never a yes by mistake:
+   * what cannot be read is a no (412 on the gate route, 404 on the rollback route).
+   */
+  async function currentPhase(ctx: RequestContext, yes: Decision, otherwise: number): Promise<{ phase: number; payload: FlaggerPayload } | Reply> {
+    const no = (reason: string): Reply => ({ status: otherwise, body: { decision: 'hold', reason, phase: 'current', profile: ctx.profile ?? null, reasons: [reason] } });
+    const payload = flaggerPayloadOf(ctx.body);
+    if (typeof payload === 'string') return { status: 400, body: { error: payload } };
+    if (!opts.canaryWeight || !opts.ledger) return no('phase=current needs the Prometheus that scrapes Flagger (gate --prometheus URL) to read flagger_canary_weight');
+    let weight;
+    try {
+      weight = await opts.canaryWeight({ namespace: payload.namespace, workload: payload.workload });
+    } catch (err) {
+      return no(`cannot read the canary's weight: ${firstLine(err)}`);
+    }
+    if (!weight) return no(`no flagger_canary_weight{workload="${payload.workload}",namespace="${payload.namespace}"} in Prometheus: scrape Flagger, or set metadata.workload to the Canary's targetRef name`);
+    if (weight.weight !== 0 && !PHASES.includes(weight.weight as (typeof PHASES)[number])) {
+      return no(`the canary's weight is ${weight.weight}, not a runbook phase (${PHASES.join(', ')}): set the Canary's stepWeights to the runbook's phases`);
+    }
+    if (yes === 'go') {
+      try {
+        const last = await lastGo(opts.ledger, payload);
+        if (last !== undefined && weight.sampledAt < last) {
+          return no(`waiting for a flagger_canary_weight sample newer than the gate's last go (${new Date(last).toISOString()}): the one read was scraped at ${new Date(weight.sampledAt).toISOString()}`);
+        }
+      } catch (err) {
+        return no(`cannot read the gate's last go from ${opts.ledger.where}: ${firstLine(err)}`);
+      }
+    }
+    if (weight.weight === 0) {
+      const reason = 'no traffic on the canary yet: nothing to watch before the first step';
+      if (yes !== 'go') return no(reason);
+      return kept(payload, { status: 200, body: { decision: 'go', reason, phase: 0, profile: ctx.profile ?? null } }, otherwise);
+    }
+    return { phase: weight.weight, payload };
+  }
+
+  /** A go to Flagger's `phase=current`, once it is kept: one not kept could be given twice for one step (gate/flagger-step.ts). */
+  async function kept(payload: FlaggerPayload, reply: Reply, otherwise: number): Promise<Reply> {
+    try {
+      await keepGo(opts.ledger!, payload, Date.now());
+      return reply;
+    } catch (err) {
+      const reason = `go, but it could not be kept in ${opts.ledger!.where} (${firstLine(err)}): asking again next interval`;
+      return { status: otherwise, body: { decision: 'hold', reason, reasons: [reason] } };
+    }
+  }
+
   /** 200 with the verdict when the decision is `yes`, `otherwise` with its summary; 500 on an error (Flagger halts). */
   function flaggerRoute(label: string, yes: GateResult['decision'], otherwise: number): Route {
     return {
       method: 'POST',
       async handle(ctx) {
+        let phase: number;
+        let payload: FlaggerPayload | undefined;
+        if (ctx.phase === 'current') {
+          const current = await currentPhase(ctx, yes, otherwise);
+          if ('status' in current) return current;
+          ({ phase, payload } = current);
+        } else {
+          phase = ctx.phase;
+        }
         let result: GateResult;
         try {
-          result = await decide(ctx, label);
+          result = await decide(phase, ctx, label);
         } catch (err) {
           return { status: 500, body: { error: (err as Error).message } };
         }
-        return result.decision === yes ? { status: 200, body: result } : { status: otherwise, body: summaryOf(result) };
+        if (result.decision !== yes) return { status: otherwise, body: summaryOf(result) };
+        const reply = { status: 200, body: result };
+        return payload && yes === 'go' ? kept(payload, reply, otherwise) : reply;
       },
     };
   }
@@ -290,6 +406,10 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
       if (method !== 'GET') return send(res, { status: 405, body: { error: `${method} /health is not allowed: use GET` }, headers: { allow: 'GET' } });
       return send(res, { status: 200, body: { status: 'ok' } });
     }
+    if (url.pathname === '/metrics' && method === 'GET') {
+      const text = await metrics.registry.metrics();
+      return sendPage(res, { status: 200, body: text, contentType: metrics.registry.contentType });
+    }
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (!route && method === 'GET' && opts.pages) {
       if (token) {
@@ -311,7 +431,7 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     if (!route) {
       return send(res, {
         status: 404,
-        body: { error: `no route ${url.pathname}: the routes are GET /api/v1/decision, POST /flagger/gate, POST /flagger/rollback, GET /health` },
+        body: { error: `no route ${url.pathname}: the routes are GET /api/v1/decision, POST /flagger/gate, POST /flagger/rollback, GET /health, GET /metrics` },
       });
     }
     if (method !== route.method) {
@@ -339,10 +459,14 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
       }
     }
 
-    const problem = phaseProblem(url, url.pathname) ?? profileProblem(url);
+    const { since, problem: sinceWrong } = sinceProblem(url, body);
+    const problem = phaseProblem(url, url.pathname, method === 'POST') ?? profileProblem(url) ?? sinceWrong;
     if (problem) return send(res, { status: 400, body: { error: problem } });
     const profile = url.searchParams.get('profile') || undefined;
-    send(res, await route.handle({ phase: Number(url.searchParams.get('phase')), profile }));
+    const phaseText = url.searchParams.get('phase')!;
+    const reply = await route.handle({ phase: phaseText === 'current' ? 'current' : Number(phaseText), profile, since, body });
+    metrics.answered(`${method} ${url.pathname}`, reply.status);
+    send(res, reply);
   }
 
   const server = http.createServer((req, res) => {

@@ -14,8 +14,8 @@ export interface GateSource {
   measure(metric: MetricName, scope: CheckScope | undefined, side: SideName, from: number, to: number, ctx: { sloPercent: number }): Promise<Measured>;
   /** The last cycle seen per target. */
   freshness(): Promise<Array<{ target: string; last: number }>>;
-  /** When the canary's current build was first seen in what was read; undefined: never. */
-  canaryFirstSeen(): Promise<number | undefined>;
+  /** The canary's current build and when it was first seen in what was read; undefined: never. */
+  canaryBuild(): Promise<{ build: string; firstSeen: number } | undefined>;
   /** Whether a side has any journey result in what was read. */
   hasResults(side: SideName): Promise<boolean>;
 }
@@ -33,9 +33,9 @@ export class LocalSource implements GateSource {
     return [...all].sort(([a], [b]) => a.localeCompare(b)).map(([target, last]) => ({ target, last }));
   }
 
-  async canaryFirstSeen(): Promise<number | undefined> {
+  async canaryBuild(): Promise<{ build: string; firstSeen: number } | undefined> {
     const first = this.samples.canary.journeys[0];
-    return first ? Date.parse(first.startedAt) : undefined;
+    return first ? { build: this.samples.canary.build ?? first.build_id, firstSeen: Date.parse(first.startedAt) } : undefined;
   }
 
   async hasResults(side: SideName): Promise<boolean> {

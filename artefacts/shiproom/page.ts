@@ -59,6 +59,10 @@ function renderDecision(v) {
   $('reason').textContent = d.reason;
   const w = d.window;
   $('window').textContent = w ? 'window ' + w.from.slice(11, 19) + ' → ' + w.to.slice(11, 19) + ' UTC: ' + dur(w.elapsedMs) + ' of ' + dur(w.requiredMs) + ' observed' : 'no window';
+  const ps = w && w.phaseStart;
+  $('phase-start').textContent = !ps ? '' : ps.how === 'not-asked' ? 'phase ' + d.phase + '% not begun for this build: no rollout tool has asked about it'
+    : ps.how === 'unavailable' ? 'phase start unknown (' + (ps.note || 'ledger unavailable') + '): counted from now'
+    : 'phase ' + d.phase + '% began ' + ps.at.slice(0, 10) + ' ' + ps.at.slice(11, 19) + ' UTC (' + (ps.how === 'since' ? 'as the rollout tool said' : 'first asked for this build') + ')';
   const bar = $('elapsed'); bar.max = w ? w.requiredMs : 1; bar.value = w ? Math.min(w.elapsedMs, w.requiredMs) : 0;
   const f = $('freshness'); f.replaceChildren();
   for (const r of d.freshness) {
@@ -211,6 +215,7 @@ export function shipRoomPage(opts: { phase: number; profile: string; refreshMs: 
   <div>
     <p id="reason">Asking the gate…</p>
     <p class="meta"><span id="window"></span> <progress id="elapsed" max="1" value="0"></progress></p>
+    <p class="meta" id="phase-start"></p>
     <p class="meta" id="updated"></p><p class="meta" id="error" role="alert"></p>
   </div>
   <div class="controls">

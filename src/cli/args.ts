@@ -11,7 +11,7 @@ export type Command = 'run' | 'report' | 'gate' | 'drill' | 'sandbox' | 'journey
 export const COMMAND_USAGE: Record<Command, string> = {
   run: 'synthetics run --once|--every 60s [--base-url URL | --target NAME=URL ... | --targets FILE.json] [--project api|browser|all] [--journey ID[,ID]] [--results DIR]',
   report: 'synthetics report [--results DIR] [--since 15m] [--target NAME] [--json]',
-  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--json] [--report DIR] | --serve [--port N] [--host H] [--refresh 10s]',
+  gate: 'synthetics gate --phase 5|25|50|100 [--profile default|strict] [--runbook FILE] [--source local|prometheus] [--results DIR] [--prometheus URL] [--baseline FILE] [--window DURATION] [--time-scale F] [--at TIME] [--since TIME] [--json] [--report DIR] | --serve [--port N] [--host H] [--refresh 10s]',
   drill: 'synthetics drill [--time-scale F] [--runbook FILE] [--profile NAME] [--only FAULT[,FAULT]] [--json]',
   sandbox: 'synthetics sandbox [--port N] [--host 127.0.0.1]',
   journeys: 'synthetics journeys',

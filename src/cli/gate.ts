@@ -8,7 +8,10 @@ import type { GateResult } from '../../gate/decision-types.ts';
 import { DEFAULT_RUNBOOK_PATH, loadRunbook, PHASE_PERCENTS } from '../../gate/runbook.ts';
 import type { Runbook } from '../../gate/runbook-types.ts';
 import { PrometheusSource } from '../../gate/prometheus-source.ts';
-import { startGateServer } from '../../gate/server.ts';
+import { sinceOf, startGateServer, type DecideAsk } from '../../gate/server.ts';
+import { prometheusWeights } from '../../gate/flagger-step.ts';
+import { FileLedger, PushgatewayLedger, type Ledger } from '../../gate/ledger.ts';
+import { phaseStartText } from '../../gate/phase-start.ts';
 import { shipRoomRoutes } from '../../artefacts/shiproom/routes.ts';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfig, loadEnv } from '../config/load.ts';
@@ -47,7 +50,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
     phase: { type: 'string' }, profile: { type: 'string' }, runbook: { type: 'string' }, source: { type: 'string' },
     results: { type: 'string' }, prometheus: { type: 'string' }, baseline: { type: 'string' }, window: { type: 'string' }, 'time-scale': { type: 'string' },
     at: { type: 'string' }, json: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' }, report: { type: 'string' },
-    refresh: { type: 'string' },
+    refresh: { type: 'string' }, since: { type: 'string' },
   });
   if (v.report !== undefined && v.serve) throw new UserFacingError('--report DIR: not with --serve (the endpoint answers per request); write a report with --phase P --report DIR');
   if (v.report !== undefined && v.phase === undefined) throw new UserFacingError(`--report ${v.report}: needs --phase 5|25|50|100 (a report is of one phase)`);
@@ -62,15 +65,21 @@ export async function gateCommand(argv: string[]): Promise<number> {
   if (v.window !== undefined && !windowMs) throw new UserFacingError(`--window "${v.window}": must be a duration like 90m or 2h`);
   const at = v.at === undefined ? undefined : Date.parse(v.at);
   if (v.at !== undefined && !Number.isFinite(at)) throw new UserFacingError(`--at "${v.at}": must be a time like 2026-11-24T10:00:00Z`);
+  if (v.since !== undefined && v.serve) throw new UserFacingError('--since: not with --serve (each request says its own: ?since=TIME); use it with --phase P');
+  const since = v.since === undefined ? undefined : sinceOf(v.since, at ?? Date.now());
+  if (typeof since === 'string') throw new UserFacingError(`--since ${since.replace(/^"since" /, '')}`);
   const runbook = loadRunbook(v.runbook ?? DEFAULT_RUNBOOK_PATH, { timeScale });
   const profile = v.profile ?? 'default';
   if (!runbook.profiles[profile]) throw new UserFacingError(`--profile "${profile}": not in the runbook (known: ${Object.keys(runbook.profiles).join(', ')})`);
   const config = loadConfig(loadEnv(), v.results ? { RESULTS_DIR: v.results } : {});
   const baseline = baselineOf(v.baseline);
+  const ledger = ledgerOf(config.pushgatewayUrl, config.resultsDir);
 
-  const decide = (phase: number, profileName = profile): Promise<GateResult> => decidePhase({
+  // Each phase counts from its own start (gate/phase-start.ts); looking back with --at starts none.
+  const decide = (phase: number, profileName = profile, ask: DecideAsk = { since, record: true }): Promise<GateResult> => decidePhase({
     runbook, profile: profileName, phase, now: at, windowMs, baseline,
     source: sourceName === 'prometheus' ? (from, to) => new PrometheusSource(prometheusUrl!, { from, to }) : config.resultsDir,
+    phaseStart: at !== undefined && ask.since === undefined ? undefined : { ledger, ...ask },
   });
 
   if (v.serve) {
@@ -79,11 +88,15 @@ export async function gateCommand(argv: string[]): Promise<number> {
     const refreshMs = v.refresh === undefined ? DEFAULT_REFRESH_MS : parseDuration(v.refresh);
     if (!refreshMs || refreshMs < 1000 || refreshMs > 600_000) throw new UserFacingError(`--refresh "${v.refresh}": must be a duration from 1s to 10m, like 10s (how often the ship-room page refreshes itself)`);
     const pages = shipRoomRoutes({
-      runbook, decide: (phase, p) => decide(phase, p), resultsDir: sourceName === 'local' ? config.resultsDir : undefined,
+      // A person looking at the page never starts a phase: only a rollout tool's question does.
+      runbook, decide: (phase, p) => decide(phase, p, { record: false }), resultsDir: sourceName === 'local' ? config.resultsDir : undefined,
       phase: v.phase === undefined ? PHASE_PERCENTS[0] : phaseOf(v.phase), profile, refreshMs,
     });
-    const server = await startGateServer({ host: v.host ?? '127.0.0.1', port, token: loadEnv().GATE_TOKEN || undefined, decide: (phase, p) => decide(phase, p), pages });
-    log(`gate listening on ${server.url} (runbook ${runbook.source}, results ${config.resultsDir}); the ship-room page is ${server.url}/`);
+    const server = await startGateServer({
+      host: v.host ?? '127.0.0.1', port, token: loadEnv().GATE_TOKEN || undefined, decide: (phase, p, ask) => decide(phase, p, ask), pages,
+      ledger, canaryWeight: isBaseUrl(prometheusUrl) ? prometheusWeights(prometheusUrl) : undefined,
+    });
+    log(`gate listening on ${server.url} (runbook ${runbook.source}, ${sourceName === 'prometheus' ? 'Prometheus' : `results ${config.resultsDir}`}, phase starts kept in ${ledger.where}); the ship-room page is ${server.url}/`);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
@@ -103,6 +116,14 @@ export async function gateCommand(argv: string[]): Promise<number> {
     writeReport(v.report, result, phaseSummary({ result, runbook, routes }));
   }
   return EXIT[result.decision];
+}
+
+/**
+ * Where phase starts and Flagger's last go are kept: the Pushgateway the runners push to when there
+ * is one (every replica and region sees it), else a file beside the results store.
+ */
+function ledgerOf(pushgatewayUrl: string | undefined, resultsDir: string): Ledger {
+  return pushgatewayUrl ? new PushgatewayLedger(pushgatewayUrl) : new FileLedger(resultsDir);
 }
 
 function makeDir(dir: string): void {
@@ -136,6 +157,7 @@ export function formatResult(r: GateResult, runbook: Runbook): string {
     `${r.decision.toUpperCase()}  phase ${r.phase}%  profile ${r.profile}  (runbook ${runbook.source})`,
     r.reason,
     `window ${r.window.from} → ${r.window.to}: ${fmtDuration(r.window.elapsedMs)} of ${fmtDuration(r.window.requiredMs)} observed`,
+    ...(r.window.phaseStart ? [`phase ${r.phase}% began: ${phaseStartText(r.window.phaseStart)}`] : []),
     ...r.freshness.map((f) => `  last cycle ${f.target}: ${f.lastCycle ?? 'never'}${f.stale ? '  STALE' : ''}`),
     '',
   ];

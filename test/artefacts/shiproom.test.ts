@@ -43,6 +43,10 @@ test('the ship-room page shows why the gate says what it says, live, with nothin
   track(gate.child);
   const origin = await poll('the gate to listen', async () => /gate listening on (http:\/\/[\d.:]+)/.exec(gate.output())?.[1], 20_000, 100);
   await runner.waitForCycles(4, 30_000);
+  // The rollout tool's first question begins phase 5 (a person opening the page never does).
+  const asked = await fetch(`${origin}/api/v1/decision?phase=5`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const phaseStart = ((await asked.json()) as { window: { phaseStart: { at: string; how: string } } }).window.phaseStart;
+  assert.equal(phaseStart.how, 'first-asked');
 
   // Search fails on the canary: b2c-api fails every cycle, and after three in a row the streak trigger fires.
   await canary.fault({ route: '/api/scholarships', status: 500 });
@@ -104,6 +108,7 @@ test('the ship-room page shows why the gate says what it says, live, with nothin
   await canary.clearFaults();
   await tab.waitForFunction(() => document.body.dataset.decision === 'go', undefined, { timeout: 120_000 });
   assert.equal(await tab.textContent('#decision'), 'GO');
+  assert.equal(await tab.textContent('#phase-start'), `phase 5% began ${phaseStart.at.slice(0, 10)} ${phaseStart.at.slice(11, 19)} UTC (first asked for this build)`);
   await tab.screenshot({ path: join(out, 'shiproom-go.png'), fullPage: true });
 
   // The runner stops: its data goes stale, the page holds and says which runner.

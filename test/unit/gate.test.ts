@@ -1,9 +1,12 @@
 // Gate math on fixed result sets, written to a real results store and read back through the one
 // reader: thresholds at, under and over; "for 5 consecutive minutes"; windows, samples, staleness.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { decide } from '../../gate/decide.ts';
 import { evaluate, lookbackMs } from '../../gate/evaluate.ts';
+import { FileLedger, type Ledger } from '../../gate/ledger.ts';
+import type { PhaseStartPolicy } from '../../gate/phase-start.ts';
 import type { Check, Profile, Runbook } from '../../gate/runbook-types.ts';
 import { readWindow } from '../../gate/samples.ts';
 import { LocalSource } from '../../gate/source.ts';
@@ -59,9 +62,9 @@ function cycle(at: number, canary: boolean, opts: { ms?: number; status?: number
 }
 
 /** Cycles every 20 s over the window for both sides; `canary(at)` and `control(at)` shape each. */
-function history(dir: string, shape: { canary?: (at: number) => Parameters<typeof cycle>[2] | null; control?: (at: number) => Parameters<typeof cycle>[2] | null; from?: number } = {}) {
+function history(dir: string, shape: { canary?: (at: number) => Parameters<typeof cycle>[2] | null; control?: (at: number) => Parameters<typeof cycle>[2] | null; from?: number; to?: number } = {}) {
   mkdirSync(dir, { recursive: true });
-  for (let at = shape.from ?? NOW - WINDOW - 10 * MIN; at < NOW; at += 20_000) {
+  for (let at = shape.from ?? NOW - WINDOW - 10 * MIN; at < (shape.to ?? NOW); at += 20_000) {
     for (const [canary, f] of [[true, shape.canary], [false, shape.control]] as const) {
       const opts = f ? f(at) : {};
       if (opts === null) continue;
@@ -219,4 +222,76 @@ test('latency against control needs significance: shared noise is no regression,
   assert.equal(v.ok, false, v.reason);
   assert.ok(v.statistics && v.statistics.every((s) => s.significant && s.effectMs > 50), JSON.stringify(v.statistics));
   assert.equal(r2.decision, 'rollback');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Each phase on its own window (gate/phase-start.ts): the window counts from when the phase began.
+// ---------------------------------------------------------------------------------------------
+
+async function gateFrom(dir: string, policy: PhaseStartPolicy, now = NOW) {
+  return decide({ runbook: runbook(), profile: 'test', phase: 25, source: dir, now, phaseStart: policy });
+}
+
+test('a phase first asked about 10 minutes ago holds for its own 30-minute window, though the build has run for 40', async () => {
+  const dir = tempDir('gate-');
+  history(dir);
+  const ledger = new FileLedger(dir);
+  const first = await gateFrom(dir, { ledger, record: true }, NOW - 10 * MIN);
+  assert.equal(first.window.phaseStart?.how, 'first-asked');
+  assert.equal(first.window.phaseStart?.at, new Date(NOW - 10 * MIN).toISOString());
+  const r = await gateFrom(dir, { ledger, record: true });
+  assert.equal(r.decision, 'hold', r.reason);
+  assert.equal(r.window.elapsedMs, 10 * MIN);
+  assert.match(r.reason, /since phase 25 began at .*first asked/);
+  assert.equal(r.window.phaseStart?.at, first.window.phaseStart?.at, 'the kept start, not this request');
+  // Twenty minutes later (the same data, a later clock) the window has passed: go.
+  history(dir, { from: NOW, to: NOW + 20 * MIN });
+  const later = await gateFrom(dir, { ledger, record: true }, NOW + 20 * MIN);
+  assert.equal(later.window.elapsedMs, 30 * MIN);
+  assert.equal(later.decision, 'go', later.reason);
+});
+
+test('since moves the start: earlier goes now, later holds; it is never written down', async () => {
+  const dir = tempDir('gate-');
+  history(dir);
+  const ledger = new FileLedger(dir);
+  await gateFrom(dir, { ledger, record: true }, NOW - 5 * MIN);
+  const early = await gateFrom(dir, { ledger, record: true, since: NOW - 35 * MIN });
+  assert.equal(early.decision, 'go', early.reason);
+  assert.equal(early.window.phaseStart?.how, 'since');
+  const late = await gateFrom(dir, { ledger, record: true, since: NOW - 2 * MIN });
+  assert.equal(late.decision, 'hold');
+  assert.equal(late.window.elapsedMs, 2 * MIN);
+  const kept = await gateFrom(dir, { ledger, record: true });
+  assert.equal(kept.window.phaseStart?.at, new Date(NOW - 5 * MIN).toISOString(), 'since changed nothing kept');
+});
+
+test('a new canary build starts the phase afresh; a start kept for the old build is not reused', async () => {
+  const dir = tempDir('gate-');
+  history(dir, { canary: (at) => ({ build: at < NOW - 20 * MIN ? 'b2' : 'b3' }) });
+  const ledger = new FileLedger(dir);
+  await ledger.write({ kind: 'synthetic_gate_phase_started_timestamp_seconds', key: { profile: 'test', phase: '25' } }, { version: 'b2', at: NOW - 60 * MIN });
+  const r = await gateFrom(dir, { ledger, record: true });
+  assert.equal(r.window.phaseStart?.at, new Date(NOW).toISOString(), 'b3 was never asked about: it begins now');
+  assert.equal(r.window.elapsedMs, 0);
+  assert.equal(r.decision, 'hold');
+});
+
+test('looking never starts a phase; a ledger that cannot be read makes it begin now (longer, never earlier)', async () => {
+  const dir = tempDir('gate-');
+  history(dir);
+  const ledger = new FileLedger(dir);
+  const looked = await gateFrom(dir, { ledger, record: false });
+  assert.equal(looked.window.phaseStart?.how, 'not-asked');
+  assert.equal(looked.decision, 'hold');
+  assert.match(looked.reason, /has not begun/);
+  assert.equal(await ledger.read({ kind: 'synthetic_gate_phase_started_timestamp_seconds', key: { profile: 'test', phase: '25' } }), undefined);
+  const broken: Ledger = { where: 'a broken ledger', read: () => Promise.reject(new Error('EIO')), write: () => Promise.reject(new Error('EIO')) };
+  const r = await gateFrom(dir, { ledger: broken, record: true, since: undefined });
+  assert.equal(r.window.phaseStart?.how, 'unavailable');
+  assert.equal(r.decision, 'hold');
+  assert.match(r.reason, /a broken ledger.*EIO.*counts from now/);
+  // A corrupt ledger file reads as an error (hold), and the next write replaces it.
+  writeFileSync(ledger.where, '{not json');
+  assert.equal((await gateFrom(dir, { ledger, record: true })).window.phaseStart?.how, 'unavailable');
 });
