@@ -26,7 +26,6 @@
  * `metadata.token` in that body. The token is never echoed, nor logged.
  */
 import http from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { log } from '../src/core/log.ts';
 import { scrub } from '../src/core/scrub.ts';
@@ -36,15 +35,16 @@ import { flaggerPayloadOf, keepGo, lastGo, type FlaggerPayload, type WeightReade
 import { GateMetrics } from './gate-metrics.ts';
 import type { Ledger } from './ledger.ts';
 import { PHASE_PERCENTS } from './runbook.ts';
+import { bearerOf, cookieTokenOf, MAX_BODY_BYTES, metadataTokenOf, readBody, redact, sameSecret, TOKEN_COOKIE } from './request-auth.ts';
+import { phaseProblem, profileProblem, sinceProblem } from './request-params.ts';
+
+export { sinceOf } from './request-params.ts';
 
 /** The phases the routes take: the runbook's own. */
 export const PHASES = PHASE_PERCENTS;
 const DECISIONS: readonly Decision[] = ['go', 'hold', 'rollback'];
 /** A `decide` still running after this long is an error (hold for Argo, 500 for Flagger). */
 export const DEFAULT_DECIDE_TIMEOUT_MS = 20_000;
-/** Flagger's webhook payload is a few hundred bytes; anything near this is not Flagger. */
-const MAX_BODY_BYTES = 64 * 1024;
-const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface GateServerOptions {
   /** Interface to listen on (default 127.0.0.1; in a pod, 0.0.0.0). */
@@ -81,9 +81,6 @@ export interface DecideAsk {
   record: boolean;
 }
 
-const TOKEN_COOKIE = 'synthetics_gate';
-/** A `since` this far ahead of the gate's clock is a mistake, not skew. */
-const MAX_SINCE_SKEW_MS = 60_000;
 
 export interface GateServer {
   url: string;
@@ -121,64 +118,6 @@ function firstLine(err: unknown): string {
   return scrub(line.length > 300 ? `${line.slice(0, 297)}...` : line);
 }
 
-/** Equal-length digests, so neither the comparison nor the length check leaks how much matched. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
-}
-
-function bearerOf(req: http.IncomingMessage): string | undefined {
-  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
-  return m?.[1];
-}
-
-function cookieTokenOf(req: http.IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
-}
-
-/** The request body up to `MAX_BODY_BYTES`; undefined when it is larger (the rest is discarded). */
-function readBody(req: http.IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-/** Flagger's payload: `{name, namespace, phase, checksum, metadata: {…}}`; the token may be in `metadata.token`. */
-function metadataTokenOf(body: string | undefined): string | undefined {
-  if (!body) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const token = (parsed as { metadata?: { token?: unknown } } | null)?.metadata?.token;
-    return typeof token === 'string' ? token : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every string inside `value` with `secret` replaced (values only: the JSON stays valid). */
-function redact(value: unknown, secret: string): unknown {
-  if (typeof value === 'string') return value.includes(secret) ? value.split(secret).join('[redacted]') : value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, secret));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, secret)]));
-  }
-  return value;
-}
-
 function isGateResult(value: unknown): value is GateResult {
   const r = value as GateResult | null;
   return typeof r === 'object' && r !== null && DECISIONS.includes(r.decision) && typeof r.reason === 'string';
@@ -200,51 +139,6 @@ const summaryOf = (result: GateResult) => ({
   reasons: reasonsOf(result),
 });
 
-function phaseProblem(url: URL, path: string, current: boolean): string | undefined {
-  const given = url.searchParams.getAll('phase');
-  const allowed = current ? [...PHASES, 'current'] : PHASES;
-  const fix = `call ${path}?phase=25 (one of ${allowed.join(', ')})`;
-  if (given.length === 0) return `query parameter "phase" is missing: ${fix}`;
-  if (given.length > 1) return `query parameter "phase" is given ${given.length} times: give it once, ${fix}`;
-  const value = given[0]!;
-  if (!allowed.some((p) => String(p) === value)) {
-    const shown = JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}...` : value);
-    return `query parameter "phase" must be one of ${allowed.join(', ')}, got ${shown}: ${fix}`;
-  }
-  return undefined;
-}
-
-function profileProblem(url: URL): string | undefined {
-  const given = url.searchParams.getAll('profile');
-  if (given.length > 1) return `query parameter "profile" is given ${given.length} times: give it once or leave it out`;
-  const value = given[0];
-  if (value === undefined || value === '' || PROFILE_PATTERN.test(value)) return undefined;
-  return 'query parameter "profile" must be a runbook profile name (letters, digits, ".", "_", "-", up to 64): leave it out for the default profile';
-}
-
-/** `since` as ISO 8601 or epoch seconds; a sentence when it is not one, or in the future. */
-export function sinceOf(text: string, now = Date.now()): number | string {
-  const fix = 'give when the phase began, as ISO 8601 (2026-12-03T10:00:00Z) or epoch seconds';
-  const at = /^\d{9,11}(\.\d+)?$/.test(text) ? Number(text) * 1000 : /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : Number.NaN;
-  if (!Number.isFinite(at)) return `"since" ${JSON.stringify(text.slice(0, 40))} is not a time: ${fix}`;
-  if (at > now + MAX_SINCE_SKEW_MS) return `"since" ${new Date(at).toISOString()} is in the future: ${fix}`;
-  return at;
-}
-
-/** `since` from the query, else from Flagger's `metadata.since`; a sentence when it is wrong. */
-function sinceProblem(url: URL, body: string | undefined): { since?: number; problem?: string } {
-  const given = url.searchParams.getAll('since');
-  if (given.length > 1) return { problem: `query parameter "since" is given ${given.length} times: give it once or leave it out` };
-  let text = given[0];
-  if (text === undefined && body) {
-    const payload = flaggerPayloadOf(body);
-    const since = typeof payload === 'object' ? payload.metadata.since : undefined;
-    if (typeof since === 'string' && since !== '') text = since;
-  }
-  if (text === undefined || text === '') return {};
-  const at = sinceOf(text);
-  return typeof at === 'number' ? { since: at } : { problem: at };
-}
 
 export async function startGateServer(opts: GateServerOptions): Promise<GateServer> {
   const host = opts.host ?? '127.0.0.1';
