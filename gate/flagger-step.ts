@@ -13,8 +13,9 @@ import { promQuery } from './prometheus-source.ts';
  *
  * A scrape lags: right after the gate said go at 5%, Flagger moves to 25% but the series may still
  * say 5 until the next scrape, and judging "phase 5" again would let 25% pass unwatched. So each go
- * is kept in the ledger (per canary and checksum: a new revision starts afresh), and a weight
- * sample scraped before the last go is not trusted: the gate says no until a newer one comes.
+ * is kept in the ledger with its weight (per canary and checksum: a new revision starts afresh),
+ * and a weight sample scraped before the last go is not trusted (`staleAfterGo`): the gate says
+ * no until a newer one comes.
  */
 export interface FlaggerPayload {
   name: string;
@@ -71,12 +72,32 @@ const approvalSlot = (p: FlaggerPayload): Slot => ({
   key: { namespace: toLabel(p.namespace), canary: toLabel(p.name) },
 });
 
-/** When the gate last said go to this canary's revision; undefined: never (or another revision). */
-export async function lastGo(ledger: Ledger, p: FlaggerPayload): Promise<number | undefined> {
+/** The gate's last go to this canary's revision, and the weight it was given at; undefined: never (or another revision). */
+export async function lastGo(ledger: Ledger, p: FlaggerPayload): Promise<{ at: number; weight: number } | undefined> {
   const kept = await ledger.read(approvalSlot(p));
-  return kept && kept.version === toLabel(p.checksum || 'none') ? kept.at : undefined;
+  const [revision, weight] = kept?.version.split(':') ?? [];
+  return kept && revision === revisionOf(p) && weight !== undefined ? { at: kept.at, weight: Number(weight) } : undefined;
 }
 
-export function keepGo(ledger: Ledger, p: FlaggerPayload, at: number): Promise<void> {
-  return ledger.write(approvalSlot(p), { version: toLabel(p.checksum || 'none'), at });
+export function keepGo(ledger: Ledger, p: FlaggerPayload, at: number, weight: number): Promise<void> {
+  return ledger.write(approvalSlot(p), { version: `${revisionOf(p)}:${weight}`, at });
 }
+
+const revisionOf = (p: FlaggerPayload) => toLabel(p.checksum || 'none').replace(/:/g, '_');
+
+/**
+ * Whether a weight sample cannot be trusted after the last go. Before a traffic increase, any
+ * sample scraped before that go may predate the step it allowed. Flagger calls confirm-promotion
+ * in the same tick as confirm-traffic-increase at the last step (scheduler.go `advanceCanary`:
+ * `nextStepWeight` is above 0 at the maximum weight too, then `runCanary` goes straight to the
+ * promotion hooks without changing the weight): there a sample of the very weight the go was given
+ * at is still the truth; only one of another weight is stale.
+ */
+export function staleAfterGo(sample: CanaryWeight, last: { at: number; weight: number } | undefined, hook: FlaggerHook): boolean {
+  if (!last || sample.sampledAt >= last.at) return false;
+  return hook === 'confirm-traffic-increase' || sample.weight !== last.weight;
+}
+
+/** The hook that calls `phase=current` (the `hook` query parameter; Flagger's payload does not say). */
+export type FlaggerHook = 'confirm-traffic-increase' | 'confirm-promotion';
+export const FLAGGER_HOOKS: readonly FlaggerHook[] = ['confirm-traffic-increase', 'confirm-promotion'];

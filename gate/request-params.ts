@@ -1,5 +1,5 @@
 // The decision routes' query parameters, checked: each mistake is one sentence naming the parameter and the fix.
-import { flaggerPayloadOf } from './flagger-step.ts';
+import { FLAGGER_HOOKS, flaggerPayloadOf } from './flagger-step.ts';
 import { PHASE_PERCENTS } from './runbook.ts';
 
 const PHASES = PHASE_PERCENTS;
@@ -51,4 +51,14 @@ export function sinceProblem(url: URL, body: string | undefined): { since?: numb
   if (text === undefined || text === '') return {};
   const at = sinceOf(text);
   return typeof at === 'number' ? { since: at } : { problem: at };
+}
+
+/** `hook`: which Flagger hook calls `phase=current` (default confirm-traffic-increase). */
+export function hookProblem(url: URL): string | undefined {
+  const given = url.searchParams.getAll('hook');
+  if (given.length === 0) return undefined;
+  if (given.length > 1 || !FLAGGER_HOOKS.includes(given[0] as (typeof FLAGGER_HOOKS)[number])) {
+    return `query parameter "hook" must be given once, one of ${FLAGGER_HOOKS.join(', ')} (the Flagger webhook type that calls): leave it out for confirm-traffic-increase`;
+  }
+  return undefined;
 }

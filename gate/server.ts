@@ -9,7 +9,7 @@
  * - `POST /flagger/gate?phase=P`: Flagger's confirm-traffic-increase / confirm-promotion (and
  *   rollout) webhooks. 200 only on go; 412 with the reasons otherwise; 500 when `decide` failed.
  *   `phase=current`: the phase is the canary's weight now (gate/flagger-step.ts); weight 0 is a go
- *   (nothing to watch before the first step).
+ *   (nothing to watch before the first step); `hook=confirm-promotion` on the promotion hook.
  * - `POST /flagger/rollback?phase=P|current`: Flagger's rollback webhook, where any 2xx means "roll
  *   back now": 200 only while a rollback trigger holds, 404 otherwise (and 500 on an error).
  * - `since=TIME` (ISO 8601 or epoch seconds) on the decision routes, or Flagger's `metadata.since`:
@@ -31,12 +31,12 @@ import { log } from '../src/core/log.ts';
 import { scrub } from '../src/core/scrub.ts';
 import { withTimeout } from '../src/core/timeout.ts';
 import type { Decision, GateResult } from './decision-types.ts';
-import { flaggerPayloadOf, keepGo, lastGo, type FlaggerPayload, type WeightReader } from './flagger-step.ts';
+import { flaggerPayloadOf, keepGo, lastGo, staleAfterGo, type FlaggerHook, type FlaggerPayload, type WeightReader } from './flagger-step.ts';
 import { GateMetrics } from './gate-metrics.ts';
 import type { Ledger } from './ledger.ts';
 import { PHASE_PERCENTS } from './runbook.ts';
 import { bearerOf, cookieTokenOf, MAX_BODY_BYTES, metadataTokenOf, readBody, redact, sameSecret, TOKEN_COOKIE } from './request-auth.ts';
-import { phaseProblem, profileProblem, sinceProblem } from './request-params.ts';
+import { hookProblem, phaseProblem, profileProblem, sinceProblem } from './request-params.ts';
 
 export { sinceOf } from './request-params.ts';
 
@@ -84,7 +84,11 @@ export interface DecideAsk {
 
 export interface GateServer {
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting; requests in flight may finish for up to `graceMs` (default 0: cut at once),
+   * so a rollout tool's call that reached a stopping replica still gets its answer.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 interface Route {
@@ -99,6 +103,8 @@ interface RequestContext {
   since?: number;
   /** Flagger's payload (POST routes), parsed only when `phase=current` needs it. */
   body?: string;
+  /** Which Flagger hook asks (`hook=`), for `phase=current`. */
+  hook: FlaggerHook;
 }
 
 interface Reply {
@@ -214,8 +220,8 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     if (yes === 'go') {
       try {
         const last = await lastGo(opts.ledger, payload);
-        if (last !== undefined && weight.sampledAt < last) {
-          return no(`waiting for a flagger_canary_weight sample newer than the gate's last go (${new Date(last).toISOString()}): the one read was scraped at ${new Date(weight.sampledAt).toISOString()}`);
+        if (staleAfterGo(weight, last, ctx.hook)) {
+          return no(`waiting for a flagger_canary_weight sample newer than the gate's last go (${new Date(last!.at).toISOString()} at weight ${last!.weight}): the one read says ${weight.weight}, scraped at ${new Date(weight.sampledAt).toISOString()}`);
         }
       } catch (err) {
         return no(`cannot read the gate's last go from ${opts.ledger.where}: ${firstLine(err)}`);
@@ -224,15 +230,15 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     if (weight.weight === 0) {
       const reason = 'no traffic on the canary yet: nothing to watch before the first step';
       if (yes !== 'go') return no(reason);
-      return kept(payload, { status: 200, body: { decision: 'go', reason, phase: 0, profile: ctx.profile ?? null } }, otherwise);
+      return kept(payload, 0, { status: 200, body: { decision: 'go', reason, phase: 0, profile: ctx.profile ?? null } }, otherwise);
     }
     return { phase: weight.weight, payload };
   }
 
   /** A go to Flagger's `phase=current`, once it is kept: one not kept could be given twice for one step (gate/flagger-step.ts). */
-  async function kept(payload: FlaggerPayload, reply: Reply, otherwise: number): Promise<Reply> {
+  async function kept(payload: FlaggerPayload, weight: number, reply: Reply, otherwise: number): Promise<Reply> {
     try {
-      await keepGo(opts.ledger!, payload, Date.now());
+      await keepGo(opts.ledger!, payload, Date.now(), weight);
       return reply;
     } catch (err) {
       const reason = `go, but it could not be kept in ${opts.ledger!.where} (${firstLine(err)}): asking again next interval`;
@@ -262,7 +268,7 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
         }
         if (result.decision !== yes) return { status: otherwise, body: summaryOf(result) };
         const reply = { status: 200, body: result };
-        return payload && yes === 'go' ? kept(payload, reply, otherwise) : reply;
+        return payload && yes === 'go' ? kept(payload, phase, reply, otherwise) : reply;
       },
     };
   }
@@ -354,11 +360,12 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     }
 
     const { since, problem: sinceWrong } = sinceProblem(url, body);
-    const problem = phaseProblem(url, url.pathname, method === 'POST') ?? profileProblem(url) ?? sinceWrong;
+    const problem = phaseProblem(url, url.pathname, method === 'POST') ?? profileProblem(url) ?? sinceWrong ?? hookProblem(url);
     if (problem) return send(res, { status: 400, body: { error: problem } });
     const profile = url.searchParams.get('profile') || undefined;
     const phaseText = url.searchParams.get('phase')!;
-    const reply = await route.handle({ phase: phaseText === 'current' ? 'current' : Number(phaseText), profile, since, body });
+    const hook = (url.searchParams.get('hook') ?? 'confirm-traffic-increase') as FlaggerHook;
+    const reply = await route.handle({ phase: phaseText === 'current' ? 'current' : Number(phaseText), profile, since, body, hook });
     metrics.answered(`${method} ${url.pathname}`, reply.status);
     send(res, reply);
   }
@@ -387,10 +394,12 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
 
   return {
     url: `http://${shownHost}:${address.port}`,
-    close: () =>
+    close: (graceMs = 0) =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        if (graceMs <= 0) server.closeAllConnections();
+        else setTimeout(() => server.closeAllConnections(), graceMs).unref();
       }),
   };
 }

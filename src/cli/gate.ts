@@ -8,7 +8,7 @@ import type { GateResult } from '../../gate/decision-types.ts';
 import { DEFAULT_RUNBOOK_PATH, loadRunbook, PHASE_PERCENTS } from '../../gate/runbook.ts';
 import type { Runbook } from '../../gate/runbook-types.ts';
 import { PrometheusSource } from '../../gate/prometheus-source.ts';
-import { sinceOf, startGateServer, type DecideAsk } from '../../gate/server.ts';
+import { DEFAULT_DECIDE_TIMEOUT_MS, sinceOf, startGateServer, type DecideAsk } from '../../gate/server.ts';
 import { prometheusWeights } from '../../gate/flagger-step.ts';
 import { FileLedger, PushgatewayLedger, type Ledger } from '../../gate/ledger.ts';
 import { phaseStartText } from '../../gate/phase-start.ts';
@@ -101,7 +101,9 @@ export async function gateCommand(argv: string[]): Promise<number> {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
     });
-    await server.close();
+    // A decision is bounded at DEFAULT_DECIDE_TIMEOUT_MS: one in flight is answered, not cut
+    // (ci/k8s/gate-deployment.yaml leaves it the time before the kubelet's SIGKILL).
+    await server.close(DEFAULT_DECIDE_TIMEOUT_MS + 1000);
     return 0;
   }
   const phase = phaseOf(v.phase);

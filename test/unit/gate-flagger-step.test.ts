@@ -85,6 +85,19 @@ describe('phase=current, since and /metrics', () => {
     assert.equal((await post('/flagger/gate?phase=current', payload({ checksum: 'rev-2' }))).status, 200);
   });
 
+  test('at the last step Flagger asks confirm-traffic-increase then confirm-promotion in one tick: both go; a stale sample of another weight does not', async () => {
+    const body = payload({ checksum: 'rev-promo' });
+    weight = { weight: 50, sampledAt: Date.now() - 500 };
+    assert.equal((await post('/flagger/gate?phase=current', body)).status, 200, 'confirm-traffic-increase at 50');
+    assert.equal((await post('/flagger/gate?phase=current&hook=confirm-promotion', body)).status, 200, 'confirm-promotion at 50, same sample: the weight it was given at');
+    assert.equal((await post('/flagger/gate?phase=current', body)).status, 412, 'another traffic increase on that old sample is not trusted');
+    weight = { weight: 25, sampledAt: Date.now() - 60_000 };
+    const stale = await post('/flagger/gate?phase=current&hook=confirm-promotion', body);
+    assert.equal(stale.status, 412, 'a sample of 25 from before the go at 50 is stale');
+    assert.match(((await stale.json()) as { reason: string }).reason, /the one read says 25/);
+    assert.equal((await post('/flagger/gate?phase=current&hook=rollout', body)).status, 400);
+  });
+
   test('what cannot be read is a no, never a yes: no series, an error, a weight that is not a phase, a bad payload', async () => {
     weight = undefined;
     const none = await post('/flagger/gate?phase=current');

@@ -336,3 +336,20 @@ describe('gate server (no token)', () => {
     await assert.rejects(fetch(`${extra.url}/health`));
   });
 });
+
+test('a stopping gate answers the decision in flight (within its grace), then refuses new connections', async () => {
+  let release!: () => void;
+  const server = await startGateServer({
+    port: 0,
+    decide: (phase, profile) => new Promise((resolve) => { release = () => resolve(result('go', phase, profile)); }),
+  });
+  const inFlight = fetch(`${server.url}/api/v1/decision?phase=25`);
+  await new Promise((r) => setTimeout(r, 100));
+  const closed = server.close(5000);
+  setTimeout(() => release(), 200);
+  const res = await inFlight;
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as GateResult).decision, 'go');
+  await closed;
+  await assert.rejects(fetch(`${server.url}/health`));
+});
