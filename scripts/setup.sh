@@ -14,6 +14,11 @@ command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 # The benchmarks time the suite beside curl and blackbox_exporter (a smoke of them runs in CI).
 command -v prometheus-blackbox-exporter >/dev/null 2>&1 || missing+=(prometheus-blackbox-exporter)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The container image is built and smoke-tested with no registry (scripts/image.sh): mmdebstrap
+# makes the Debian base, podman imports it, buildah builds and runs the image.
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
