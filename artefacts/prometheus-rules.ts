@@ -62,6 +62,27 @@ function triggerRule(t: CompiledTrigger, runbook: Runbook, links: AlertLinks): R
   };
 }
 
+/** The recorded series every trigger's state is kept in: 1 while it holds, 0 otherwise (no data included). */
+export const HOLDING_RECORD = 'synthetic_canary:trigger_holding';
+
+/** The labels that tell one trigger's series from another's: the alert's own `profile`, `trigger` and `phase`. */
+export const holdingLabels = (t: CompiledTrigger) => ({ profile: t.profile, trigger: t.check.name, phase: t.phase });
+
+/** `synthetic_canary:trigger_holding{profile="default",trigger="p95-high",phase="all"}`: one trigger's recorded state. */
+export const holdingSelector = (t: CompiledTrigger) => `${HOLDING_RECORD}{${Object.entries(holdingLabels(t)).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+
+/**
+ * Each trigger's state, recorded once a bucket, for the rollout tools: 1 while it holds (its "for N
+ * consecutive minutes" folded in), 0 when not and 0 with no runner data, so the series is always
+ * there while the rule is loaded. Flagger and Argo Rollouts then read one short series instead of
+ * sending the 2-12 KB condition themselves (Flagger's query is a GET URL with a fixed 5 s timeout:
+ * fluxcd/flagger pkg/metrics/providers/prometheus.go `RunQuery`), and the rule's absence reads as
+ * no data, an error in both tools, never as a quiet 0.
+ */
+function holdingRules(triggers: CompiledTrigger[]): Array<Record<string, unknown>> {
+  return triggers.map((t) => ({ record: HOLDING_RECORD, expr: `max(${t.holds}) or on() vector(0)`, labels: holdingLabels(t) }));
+}
+
 /** A Markdown heading's anchor, as GitHub makes it. */
 export const anchor = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-');
 
@@ -112,7 +133,7 @@ function stalenessRules(runbook: Runbook, links: AlertLinks): Array<Record<strin
   ];
 }
 
-/** The rule file: recording rules, the triggers of each profile, and staleness. */
+/** The rule file: recording rules, the triggers of each profile (as alerts, and as recorded 0/1 states), and staleness. */
 export function prometheusRules(runbook: Runbook, triggers: CompiledTrigger[], links: AlertLinks): RuleFile {
   const interval = promDuration(runbook.bucketMs);
   const profiles = [...new Set(triggers.map((t) => t.profile))];
@@ -121,6 +142,7 @@ export function prometheusRules(runbook: Runbook, triggers: CompiledTrigger[], l
     groups: [
       { name: 'synthetic-canary-recording', interval, rules: recordingRules(runbook, slo) },
       ...profiles.map((p) => ({ name: `synthetic-canary-triggers-${p}`, interval, rules: triggers.filter((t) => t.profile === p).map((t) => triggerRule(t, runbook, links)) })),
+      ...profiles.map((p) => ({ name: `synthetic-canary-holding-${p}`, interval, rules: holdingRules(triggers.filter((t) => t.profile === p)) })),
       { name: 'synthetic-canary-staleness', interval, rules: stalenessRules(runbook, links) },
     ],
   };

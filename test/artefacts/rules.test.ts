@@ -17,7 +17,13 @@ import { cleanupProcesses, poll, startRunner, startServices, type Services } fro
 
 const run = promisify(execFile);
 const RULES = 'prometheus/synthetic-canary.rules.yml';
-const RULE_TESTS = 'prometheus/synthetic-canary.rules.test.yml';
+/** The promtool test files: evaluated every bucket, and coarsely (the cases that check only given moments). */
+const RULE_TESTS = ['prometheus/synthetic-canary.rules.test.yml', 'prometheus/synthetic-canary.rules.coarse.test.yml'];
+
+interface TestCase { name?: string; interval: string; alert_rule_test?: Array<{ eval_time: string; alertname: string }>; promql_expr_test?: Array<{ expr: string; eval_time: string; exp_samples: Array<{ labels: string; value: number }> }> }
+interface TestFile { rule_files: string[]; evaluation_interval: string; tests: TestCase[] }
+
+const seconds = (d: string) => [...d.matchAll(/(\d+)(ms|s|m|h)/g)].reduce((s, [, n, u]) => s + Number(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[u as 'ms' | 's' | 'm' | 'h'], 0);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -66,15 +72,36 @@ describe('generated from the shipped runbook', () => {
   });
 
   test('promtool test rules: each alert fires after exactly its window, not before, and resolves', { timeout: 300_000 }, async () => {
-    // The cases are independent: two promtool processes share them, one per core.
-    const tests = parse(readFileSync(join(dir, RULE_TESTS), 'utf8')) as { tests: unknown[] };
-    const halves = [0, 1].map((h) => {
-      const file = join(dir, 'prometheus', `half-${h}.test.yml`);
-      writeFileSync(file, stringify({ ...tests, tests: tests.tests.filter((_, i) => i % 2 === h) }, { lineWidth: 0 }));
-      return file;
-    });
-    const results = await Promise.all(halves.map((f) => run('promtool', ['test', 'rules', f], { maxBuffer: 1 << 24 }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout}\n${e.stderr}`)));
-    for (const r of results) assert.match(r, /SUCCESS/, r.slice(0, 4000));
+    const files = RULE_TESTS.map((f) => parse(readFileSync(join(dir, f), 'utf8')) as TestFile);
+    // An alert with `for:` counts evaluations: its cases run at one evaluation a bucket (the rules' interval).
+    const rules = parse(readFileSync(join(dir, RULES), 'utf8')) as { groups: Array<{ interval: string; rules: Array<Record<string, any>> }> };
+    for (const g of rules.groups) {
+      for (const r of g.rules.filter((x) => x.alert && x.for)) {
+        const at = files.filter((f) => f.tests.some((c) => c.alert_rule_test?.some((a) => a.alertname === r.alert)));
+        assert.ok(at.length && at.every((f) => f.evaluation_interval === g.interval), `${r.alert} (for: ${r.for}) is tested at one evaluation every ${g.interval}`);
+      }
+    }
+    // The cases are independent: two promtool processes share them, one per core, each with its part
+    // of both files (promtool evaluates every rule at each step of a case: steps are the cost).
+    const cost = (f: TestFile, c: TestCase) => Math.max(...[...(c.alert_rule_test ?? []), ...(c.promql_expr_test ?? [])].map((e) => seconds(e.eval_time))) / seconds(f.evaluation_interval) + 5;
+    const all = files.flatMap((f, i) => f.tests.map((c) => ({ file: i, c, cost: cost(f, c) }))).sort((a, b) => b.cost - a.cost);
+    const halves = [[], []] as Array<typeof all>;
+    for (const x of all) halves[halves[0]!.reduce((s, y) => s + y.cost, 0) <= halves[1]!.reduce((s, y) => s + y.cost, 0) ? 0 : 1]!.push(x);
+    const results = await Promise.all(halves.map((half, h) => {
+      const parts = files.flatMap((f, i) => {
+        const tests = half.filter((x) => x.file === i).map((x) => x.c);
+        if (!tests.length) return [];
+        const file = join(dir, 'prometheus', `half-${h}-${i}.test.yml`);
+        writeFileSync(file, stringify({ ...f, tests }, { lineWidth: 0 }));
+        return [file];
+      });
+      return run('promtool', ['test', 'rules', ...parts], { maxBuffer: 1 << 24 }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout}\n${e.stderr}`);
+    }));
+    assert.equal(halves.flat().length, files.reduce((n, f) => n + f.tests.length, 0), 'every case of both files runs');
+    for (const r of results) {
+      assert.doesNotMatch(r, /FAILED/, r.slice(0, 4000));
+      assert.match(r, /SUCCESS/, r.slice(0, 4000));
+    }
   });
 
   test('the promtool cases can fail: a trigger one bucket early fails its case', { timeout: 120_000 }, async () => {
@@ -83,13 +110,33 @@ describe('generated from the shipped runbook', () => {
     p95.for = '3m';
     const mutated = join(dir, 'prometheus', 'mutated.rules.yml');
     writeFileSync(mutated, stringify(rules, { lineWidth: 0 }));
-    const tests = parse(readFileSync(join(dir, RULE_TESTS), 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string }> }> };
-    const only = tests.tests.filter((c) => c.alert_rule_test.some((a) => a.alertname === 'SyntheticCanaryP95High'));
+    const tests = parse(readFileSync(join(dir, RULE_TESTS[0]!), 'utf8')) as TestFile;
+    const only = tests.tests.filter((c) => (c.alert_rule_test ?? []).some((a) => a.alertname === 'SyntheticCanaryP95High'));
+    assert.equal(only.length, 1, 'its case is in the file evaluated every bucket');
     const file = join(dir, 'prometheus', 'mutated.test.yml');
     writeFileSync(file, stringify({ ...tests, rule_files: ['mutated.rules.yml'], tests: only }, { lineWidth: 0 }));
     const r = await run('promtool', ['test', 'rules', file]).then(() => 'passed', (e: { stdout?: string; stderr?: string }) => `${e.stdout}${e.stderr}`);
     assert.match(r, /FAILED/);
     assert.match(r, /SyntheticCanaryP95High, time: 14m/, 'firing a bucket early is caught at the "not yet" moment');
+  });
+
+  test('the coarse promtool cases can fail: a window a bucket too long keeps its alert firing after the fault has left it', { timeout: 120_000 }, async () => {
+    const rules = parse(readFileSync(join(dir, RULES), 'utf8')) as { groups: Array<{ rules: Array<Record<string, any>> }> };
+    const strict5xx = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'SyntheticCanaryStrict5xx')!;
+    assert.ok(strict5xx.expr.includes('[15m]'));
+    strict5xx.expr = strict5xx.expr.replaceAll('[15m]', '[16m]');
+    writeFileSync(join(dir, 'prometheus', 'mutated-window.rules.yml'), stringify(rules, { lineWidth: 0 }));
+    const tests = parse(readFileSync(join(dir, RULE_TESTS[1]!), 'utf8')) as TestFile;
+    assert.equal(tests.evaluation_interval, '15m');
+    const only = tests.tests.filter((c) => (c.alert_rule_test ?? []).some((a) => a.alertname === 'SyntheticCanaryStrict5xx'));
+    assert.equal(only.length, 1, 'its case is in the coarse file');
+    const resolved = only[0]!.alert_rule_test!.at(-1)!.eval_time; // not yet, firing, firing, resolved
+    const file = join(dir, 'prometheus', 'mutated-window.test.yml');
+    writeFileSync(file, stringify({ ...tests, rule_files: ['mutated-window.rules.yml'], tests: only }, { lineWidth: 0 }));
+    const r = await run('promtool', ['test', 'rules', file]).then(() => 'passed', (e: { stdout?: string; stderr?: string }) => `${e.stdout}${e.stderr}`);
+    assert.match(r, /FAILED/);
+    assert.match(r, new RegExp(`SyntheticCanaryStrict5xx, time: ${resolved},`), `caught at the "resolved" moment (${resolved})`);
+    assert.equal(r.match(/time: /g)?.length, 1, r);
   });
 
   test('amtool check-config passes; the ship-room route groups by trigger and canary; no webhook URL is written', async () => {
@@ -121,9 +168,68 @@ describe('generated from the shipped runbook', () => {
     const canary = docs.find((d) => d.doc.kind === 'Canary')!.doc;
     const templates = new Set(docs.filter((d) => d.doc.kind === 'MetricTemplate').map((d) => d.doc.metadata.name));
     for (const m of canary.spec.analysis.metrics) assert.ok(templates.has(m.templateRef.name), `Canary metric ${m.name} references a template that exists`);
-    const prom = docs.find((d) => d.file.endsWith('prometheus-default.yaml'))!.doc;
-    const p95 = prom.spec.metrics.find((m: { name: string }) => m.name === 'p95-high');
-    assert.match(p95.provider.prometheus.query, /min_over_time\(.*\[5m:1m\]\)/, '5 consecutive minutes folded into the query');
+    // Both tools read each trigger's recorded state, not the whole condition; "5 consecutive
+    // minutes" is folded into the recording rule.
+    const rules = parse(readFileSync(join(dir, RULES), 'utf8')) as { groups: Array<{ name: string; rules: Array<Record<string, any>> }> };
+    const holding = rules.groups.flatMap((g) => g.rules).filter((r) => r.record === 'synthetic_canary:trigger_holding');
+    const p95Rule = holding.find((r) => r.labels.profile === 'default' && r.labels.trigger === 'p95-high')!;
+    assert.match(p95Rule.expr, /^max\(min_over_time\(.*\[5m:1m\]\)\) or on\(\) vector\(0\)$/, '5 consecutive minutes folded in, and 0 (not absent) on no data');
+    const selectorOf = (labels: Record<string, string>) => `max(synthetic_canary:trigger_holding{profile="${labels.profile}",trigger="${labels.trigger}",phase="${labels.phase}"})`;
+    for (const profile of ['default', 'strict']) {
+      const prom = docs.find((d) => d.file.endsWith(`prometheus-${profile}.yaml`))!.doc;
+      const templates = docs.filter((d) => d.file.endsWith(`metric-templates-${profile}.yaml`)).map((d) => d.doc);
+      const ruled = holding.filter((r) => r.labels.profile === profile);
+      assert.equal(prom.spec.metrics.length, ruled.length, `${profile}: one Argo metric per recorded trigger`);
+      assert.equal(templates.length, ruled.length, `${profile}: one MetricTemplate per recorded trigger`);
+      const queries = new Set(ruled.map((r) => selectorOf(r.labels)));
+      for (const m of prom.spec.metrics) {
+        assert.ok(queries.has(m.provider.prometheus.query), `${profile}/${m.name}: reads a recorded state (${m.provider.prometheus.query})`);
+        assert.ok(m.consecutiveErrorLimit >= 12, `${profile}/${m.name}: outlasts a Prometheus blip of a minute or two (errors retried every 10 s)`);
+        assert.ok(m.provider.prometheus.timeout > 0 && m.provider.prometheus.timeout < 30, `${profile}/${m.name}: an explicit query timeout`);
+      }
+      for (const t of templates) {
+        assert.ok(queries.has(t.spec.query), `${profile}/${t.metadata.name}: reads a recorded state`);
+        assert.ok(t.spec.query.length < 200, `${t.metadata.name}: a short GET URL`);
+        assert.doesNotMatch(t.spec.query, /vector\(0\)/, `${t.metadata.name}: no fallback: rules not loaded read as no data, not as a pass`);
+      }
+    }
+  });
+
+  test('the promtool cases hold every recorded trigger state under, at (where exact) and over its threshold', () => {
+    const holding = RULE_TESTS.flatMap((f) => (parse(readFileSync(join(dir, f), 'utf8')) as TestFile).tests).filter((c) => c.promql_expr_test);
+    const rules = parse(readFileSync(join(dir, RULES), 'utf8')) as { groups: Array<{ rules: Array<Record<string, any>> }> };
+    const recorded = rules.groups.flatMap((g) => g.rules).filter((r) => r.record === 'synthetic_canary:trigger_holding');
+    assert.equal(holding.length, recorded.length + 1, 'one case per recorded trigger, and the no-data case');
+    const values = (name: RegExp) => holding.find((c) => name.test(c.name ?? ''))!.promql_expr_test!.map((e) => e.exp_samples[0]!.value);
+    // p95 > 160: under 0, exactly 160 still 0, over 1. payment-failures >= 2: at 2 it holds.
+    assert.deepEqual(values(/^default\/p95-high: under, at and over/), [0, 0, 1]);
+    assert.deepEqual(values(/^default\/payment-failures: under, at and over/), [0, 1, 1]);
+    assert.deepEqual(values(/^default\/synthetic-failures: under, at and over/), [0, 1, 1]);
+    // No exact "at" where no input can land on the threshold exactly (sigma, scaled budgets): said in the name.
+    assert.deepEqual(values(/^default\/latency-3-sigma: under and over only/), [0, 1]);
+    const atCases = holding.filter((c) => /under, at and over/.test(c.name ?? '')).length;
+    assert.ok(atCases >= 12, `${atCases} triggers tested exactly at their threshold`);
+    const none = holding.find((c) => /^no data/.test(c.name ?? ''))!.promql_expr_test![0]!;
+    assert.equal(none.exp_samples.length, recorded.length);
+    assert.ok(none.exp_samples.every((x) => x.value === 0));
+  });
+
+  test('the recorded-state cases can fail: ">=" instead of ">" at the threshold is caught', { timeout: 120_000 }, async () => {
+    const text = readFileSync(join(dir, RULES), 'utf8');
+    const rules = parse(text) as { groups: Array<{ name: string; rules: Array<Record<string, any>> }> };
+    const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.record === 'synthetic_canary:trigger_holding' && r.labels.trigger === 'p95-high')!;
+    assert.ok(rule.expr.includes('> bool 160'));
+    rule.expr = rule.expr.replace('> bool 160', '>= bool 160');
+    writeFileSync(join(dir, 'prometheus', 'mutated-holding.rules.yml'), stringify(rules, { lineWidth: 0 }));
+    const tests = RULE_TESTS.map((f) => parse(readFileSync(join(dir, f), 'utf8')) as TestFile).find((f) => f.tests.some((c) => /^default\/p95-high:/.test(c.name ?? '')))!;
+    const only = tests.tests.filter((c) => /^default\/p95-high:/.test(c.name ?? ''));
+    const atTime = only[0]!.promql_expr_test![1]!.eval_time; // under, at, over
+    const file = join(dir, 'prometheus', 'mutated-holding.test.yml');
+    writeFileSync(file, stringify({ ...tests, rule_files: ['mutated-holding.rules.yml'], tests: only }, { lineWidth: 0 }));
+    const r = await run('promtool', ['test', 'rules', file]).then(() => 'passed', (e: { stdout?: string; stderr?: string }) => `${e.stdout}${e.stderr}`);
+    assert.match(r, /FAILED/);
+    assert.match(r, new RegExp(`trigger=\\\\?"p95-high\\\\?".*time: ${atTime},`), `caught at the "at" moment (${atTime}), and only there`);
+    assert.equal(r.match(/time: /g)?.length, 1, r);
   });
 
   test('the Markdown runbook lists endpoints, thresholds per phase and profile, alerts, rollback steps, roles and payment caps', () => {

@@ -22,6 +22,8 @@ import { CONFIG_KEYS } from '../../src/config/keys.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const IMAGE = 'ghcr.io/scholarshipai/canary-synthetics:1.0.0';
 const ENTRY = ['node', 'bin/synthetics.js', 'run'];
+/** The gate's command (ci/k8s/gate-deployment.yaml): the same image, another subcommand. */
+const GATE_ENTRY = ['node', 'bin/synthetics.js', 'gate'];
 const CREDENTIALS = [
   'SYNTH_STUDENT_EMAIL', 'SYNTH_STUDENT_PASSWORD', 'SYNTH_PROVIDER_EMAIL', 'SYNTH_PROVIDER_PASSWORD',
   'SYNTH_QUOTA_EMAIL', 'SYNTH_QUOTA_PASSWORD', 'SYNTH_EXPIRED_TOKEN',
@@ -29,6 +31,8 @@ const CREDENTIALS = [
 const CREDENTIAL_SET = new Set<string>(CREDENTIALS);
 /** Env names a manifest may set that are not config keys: substituted into `--target NAME=URL`. */
 const URL_INDIRECTIONS = new Set(['CANARY_URL', 'CONTROL_URL']);
+/** Env names only the gate reads (src/cli/gate.ts: loadEnv().PROMETHEUS_URL, loadEnv().GATE_TOKEN), not config keys. */
+const GATE_ENV = new Set(['PROMETHEUS_URL', 'GATE_TOKEN']);
 const CONFIG_KEY_SET = new Set(CONFIG_KEYS.map((k) => k.key));
 const SECRET_NAME = 'synthetics-accounts';
 const CONFIGMAP_NAME = 'synthetics-targets';
@@ -42,6 +46,7 @@ const TIMER_UNIT = 'synthetics.timer';
 const RUNNER_UNIT = 'synthetics-runner.service';
 const DEPLOY_FILES = [
   'ci/k8s/deployment.yaml', 'ci/k8s/cronjob.yaml', 'ci/k8s/secret.example.yaml', 'ci/k8s/configmap.yaml',
+  'ci/k8s/gate-deployment.yaml', 'ci/k8s/gate-secret.example.yaml', 'ci/k8s/kustomization.yaml',
   WORKFLOW_FILE, `${SYSTEMD_DIR}/${ONESHOT_UNIT}`, `${SYSTEMD_DIR}/${TIMER_UNIT}`, `${SYSTEMD_DIR}/${RUNNER_UNIT}`,
   'ci/README.md', 'scripts/services.sh',
 ];
@@ -94,7 +99,8 @@ export function parseUnit(text: string): Unit {
 
 function loadCtx(): Ctx {
   const k8s: Record<string, Obj[]> = {};
-  for (const f of fs.readdirSync(path.join(ROOT, K8S_DIR)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  // kustomization.yaml is kustomize's, not an object Kubernetes stores: test/deploy/k8s.test.ts builds it.
+  for (const f of fs.readdirSync(path.join(ROOT, K8S_DIR)).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort()) {
     k8s[`${K8S_DIR}/${f}`] = parseYamlFile(`${K8S_DIR}/${f}`);
   }
   const [workflow, ...rest] = parseYamlFile(WORKFLOW_FILE);
@@ -113,6 +119,9 @@ function loadCtx(): Ctx {
 // ---------------------------------------------------------------------------------------------
 const allK8s = (c: Ctx) => Object.entries(c.k8s).flatMap(([file, docs]) => docs.map((doc) => ({ file, doc })));
 const ofKind = (c: Ctx, kind: string) => allK8s(c).filter((x) => x?.doc?.kind === kind);
+/** The gate's workload (app.kubernetes.io/component: gate); everything else that runs is a runner. */
+const isGate = (doc: Obj) => doc?.metadata?.labels?.['app.kubernetes.io/component'] === 'gate';
+const runners = (c: Ctx) => [...ofKind(c, 'Deployment'), ...ofKind(c, 'CronJob')].filter((x) => !isGate(x.doc));
 
 function podSpec(doc: Obj): Obj {
   if (doc?.kind === 'Deployment') return doc?.spec?.template?.spec;
@@ -131,10 +140,6 @@ const label = (file: string, doc: Obj) => `${file} ${doc?.kind ?? '?'}/${doc?.me
 /** True when argv holds FLAG immediately followed by VALUE. */
 const hasFlag = (argv: string[], flag: string, value?: string) =>
   argv.some((a, i) => a === flag && (value === undefined || argv[i + 1] === value));
-
-function startsWithEntry(argv: string[]): boolean {
-  return ENTRY.every((a, i) => argv[i] === a);
-}
 
 /** systemd time span ("90", "90s", "1min 30s", "500ms") in seconds. */
 export function timespanSeconds(v: string | undefined): number {
@@ -180,6 +185,7 @@ const splitExec = (s: string | undefined) => (s ?? '').replace(/^[-@:+!]+/, '').
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const API_VERSION: Record<string, string> = {
   Deployment: 'apps/v1', CronJob: 'batch/v1', Secret: 'v1', ConfigMap: 'v1', PersistentVolumeClaim: 'v1',
+  Service: 'v1', PodDisruptionBudget: 'policy/v1', NetworkPolicy: 'networking.k8s.io/v1',
 };
 
 function checkK8sObjects(c: Ctx): string[] {
@@ -197,7 +203,8 @@ function checkK8sObjects(c: Ctx): string[] {
       if (typeof cs[0]?.name !== 'string' || !DNS1123.test(cs[0].name)) p.push(`${where}: containers[0].name missing`);
       if (cs[0]?.image !== IMAGE) p.push(`${where}: containers[0].image is ${cs[0]?.image}, expected ${IMAGE}`);
       const argv = argvOf(cs[0]);
-      if (!startsWithEntry(argv)) p.push(`${where}: command must start with ${ENTRY.join(' ')} (got ${argv.join(' ')})`);
+      const entry = isGate(doc) ? GATE_ENTRY : ENTRY;
+      if (!entry.every((a, i) => argv[i] === a)) p.push(`${where}: command must start with ${entry.join(' ')} (got ${argv.join(' ')})`);
       // Every $(VAR) Kubernetes should expand must be defined in the container's env.
       for (const a of argv) {
         for (const m of a.matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
@@ -219,8 +226,8 @@ function checkK8sObjects(c: Ctx): string[] {
 
 function checkDeployments(c: Ctx): string[] {
   const p: string[] = [];
-  const deps = ofKind(c, 'Deployment');
-  if (deps.length < 2) p.push(`${K8S_DIR}: ${deps.length} Deployment(s); expected one per region, at least two`);
+  const deps = ofKind(c, 'Deployment').filter((x) => !isGate(x.doc));
+  if (deps.length < 2) p.push(`${K8S_DIR}: ${deps.length} runner Deployment(s); expected one per region, at least two`);
   const regions = new Map<string, string>();
   const selectors = new Set<string>();
   for (const { file, doc } of deps) {
@@ -319,6 +326,12 @@ function checkK8sRefsAndSecret(c: Ctx): string[] {
     if (secret.data) p.push(`Secret ${SECRET_NAME}: use stringData placeholders in the example, not data`);
     for (const [k, v] of Object.entries(data)) if (v !== 'REPLACE_ME') p.push(`Secret ${SECRET_NAME}: ${k} is not the placeholder REPLACE_ME`);
   }
+  const gateSecret = secrets.find((x) => x.doc?.metadata?.name === 'synthetics-gate')?.doc;
+  if (!gateSecret) p.push(`${K8S_DIR}: no Secret synthetics-gate (the gate's token, example)`);
+  else {
+    const data = { ...(gateSecret.data ?? {}), ...(gateSecret.stringData ?? {}) };
+    if (JSON.stringify(Object.keys(data)) !== '["token"]' || data.token !== 'REPLACE_ME') p.push('Secret synthetics-gate: the example must hold only token: REPLACE_ME');
+  }
   if (!maps.some((x) => x.doc?.metadata?.name === CONFIGMAP_NAME)) p.push(`${K8S_DIR}: no ConfigMap ${CONFIGMAP_NAME}`);
   for (const { file, doc } of [...ofKind(c, 'Deployment'), ...ofKind(c, 'CronJob')]) {
     for (const ctr of containersOf(doc)) {
@@ -341,7 +354,14 @@ function checkK8sRefsAndSecret(c: Ctx): string[] {
 
 function checkK8sCredentials(c: Ctx): string[] {
   const p: string[] = [];
-  for (const { file, doc } of [...ofKind(c, 'Deployment'), ...ofKind(c, 'CronJob')]) {
+  for (const { file, doc } of [...ofKind(c, 'Deployment'), ...ofKind(c, 'CronJob')].filter((x) => isGate(x.doc))) {
+    // The gate judges from Prometheus: it never signs in, so it holds none of the accounts.
+    for (const ctr of containersOf(doc)) {
+      for (const e of envOf(ctr)) if (CREDENTIAL_SET.has(e?.name)) p.push(`${label(file, doc)} container ${ctr?.name}: ${e.name} is set, but the gate needs no account (least privilege)`);
+      if (ctr?.envFrom) p.push(`${label(file, doc)} container ${ctr?.name}: envFrom hides which names are set; list env entries`);
+    }
+  }
+  for (const { file, doc } of runners(c)) {
     for (const ctr of containersOf(doc)) {
       const where = `${label(file, doc)} container ${ctr?.name}`;
       if (ctr?.envFrom) p.push(`${where}: envFrom hides which names are set; list env entries`);
@@ -383,8 +403,8 @@ function envNamesUsed(c: Ctx): Array<{ where: string; name: string }> {
 function checkEnvNames(c: Ctx): string[] {
   const used = envNamesUsed(c);
   const p = used
-    .filter(({ name }) => !CONFIG_KEY_SET.has(name) && !URL_INDIRECTIONS.has(name))
-    .map(({ where, name }) => `${where}: ${name} is not a config key (src/config/keys.ts) nor one of ${[...URL_INDIRECTIONS].join(', ')}`);
+    .filter(({ name, where }) => !CONFIG_KEY_SET.has(name) && !URL_INDIRECTIONS.has(name) && !(GATE_ENV.has(name) && where.includes('synthetics-gate')))
+    .map(({ where, name }) => `${where}: ${name} is not a config key (src/config/keys.ts) nor one of ${[...URL_INDIRECTIONS].join(', ')}${GATE_ENV.has(name) ? ` (${name} is the gate's only)` : ''}`);
   if (used.length < 20) p.push(`only ${used.length} env names found in the manifests: the collector missed some`);
   return p;
 }
@@ -626,7 +646,9 @@ function checkReadme(c: Ctx): string[] {
   const p: string[] = [];
   const heads = t.split('\n').filter((l) => /^#{2,3} /.test(l)).join('\n');
   for (const h of [/Kubernetes Deployment/, /CronJob/, /GitHub Actions/, /systemd/]) if (!h.test(heads)) p.push(`ci/README.md: no section heading matching ${h}`);
-  for (const s of ['kubectl', 'apply -f ci/k8s/deployment.yaml', 'systemctl enable --now synthetics.timer', 'RESULTS_DIR', 'secretKeyRef', 'scripts/services.sh start']) if (!t.includes(s)) p.push(`ci/README.md: does not mention ${s}`);
+  for (const s of ['kubectl', 'apply -f ci/k8s/deployment.yaml', 'systemctl enable --now synthetics.timer', 'RESULTS_DIR', 'secretKeyRef', 'scripts/services.sh start', 'kubectl apply -k ci/k8s', 'flagger_canary_weight', 'create secret generic synthetics-gate']) if (!t.includes(s)) p.push(`ci/README.md: does not mention ${s}`);
+  // The pre-flight that stops on Argo Rollouts < 1.8 (no consecutiveSuccessLimit: the gate's template fails open there).
+  if (!/kubectl get crd analysistemplates\.argoproj\.io[^\n]*\|\s*grep -q consecutiveSuccessLimit[\s\\]*\|\|[^\n]*exit 1/.test(t)) p.push('ci/README.md: no pre-flight step that exits non-zero when the AnalysisTemplate CRD lacks consecutiveSuccessLimit');
   return p;
 }
 
@@ -648,9 +670,10 @@ const CHECKS: Record<string, (c: Ctx) => string[]> = {
 // ---------------------------------------------------------------------------------------------
 // Mutations of the real files, each of which its check must catch
 // ---------------------------------------------------------------------------------------------
-const dep = (c: Ctx, i = 0) => ofKind(c, 'Deployment')[i]!.doc;
+const dep = (c: Ctx, i = 0) => ofKind(c, 'Deployment').filter((x) => !isGate(x.doc))[i]!.doc;
 const depCtr = (c: Ctx, i = 0) => dep(c, i).spec.template.spec.containers[0];
 const cron = (c: Ctx) => ofKind(c, 'CronJob')[0]!.doc;
+const gateCtr = (c: Ctx) => ofKind(c, 'Deployment').find((x) => isGate(x.doc))!.doc.spec.template.spec.containers[0];
 const cronCtr = (c: Ctx) => podSpec(cron(c)).containers[0];
 const setEnv = (ctr: Obj, name: string, entry: Obj) => { ctr.env = ctr.env.map((e: Obj) => (e.name === name ? { name, ...entry } : e)); };
 const wfJob = (c: Ctx) => Object.values<Obj>(c.workflow.jobs)[0];
@@ -690,7 +713,8 @@ const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; 
   { check: 'cronjob', what: 'BASE_URL literal', mutate: (c) => { setEnv(cronCtr(c), 'BASE_URL', { value: 'https://x.test' }); }, expect: /BASE_URL must come from ConfigMap/ },
   { check: 'k8s refs and secret', what: 'unknown secret key', mutate: (c) => { setEnv(depCtr(c), 'SYNTH_QUOTA_PASSWORD', { valueFrom: { secretKeyRef: { name: SECRET_NAME, key: 'quota_pw' } } }); }, expect: /key quota_pw, which does not exist/ },
   { check: 'k8s refs and secret', what: 'unknown configmap key', mutate: (c) => { setEnv(depCtr(c), 'CONTROL_URL', { valueFrom: { configMapKeyRef: { name: CONFIGMAP_NAME, key: 'stable' } } }); }, expect: /ConfigMap synthetics-targets key stable/ },
-  { check: 'k8s refs and secret', what: 'real value in example', mutate: (c) => { ofKind(c, 'Secret')[0]!.doc.stringData.SYNTH_QUOTA_PASSWORD = 'hunter2'; }, expect: /not the placeholder/ },
+  { check: 'k8s refs and secret', what: 'real gate token in example', mutate: (c) => { ofKind(c, 'Secret').find((x) => x.doc.metadata.name === 'synthetics-gate')!.doc.stringData.token = 'c0ffee'; }, expect: /only token: REPLACE_ME/ },
+  { check: 'k8s refs and secret', what: 'real value in example', mutate: (c) => { ofKind(c, 'Secret').find((x) => x.doc.metadata.name === SECRET_NAME)!.doc.stringData.SYNTH_QUOTA_PASSWORD = 'hunter2'; }, expect: /not the placeholder/ },
   { check: 'k8s credentials', what: 'inline password', mutate: (c) => { setEnv(depCtr(c, 1), 'SYNTH_STUDENT_PASSWORD', { value: 'hunter2' }); }, expect: /literal value/ },
   { check: 'k8s credentials', what: 'credential missing', mutate: (c) => { cronCtr(c).env = cronCtr(c).env.filter((e: Obj) => e.name !== 'SYNTH_EXPIRED_TOKEN'); }, expect: /SYNTH_EXPIRED_TOKEN set 0 times/ },
   { check: 'env names', what: 'unknown k8s env', mutate: (c) => { depCtr(c).env.push({ name: 'PUSHGATEWAY', value: 'x' }); }, expect: /PUSHGATEWAY is not a config key/ },
@@ -744,6 +768,10 @@ const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; 
   { check: 'no literal credentials', what: 'literal in YAML', mutate: (c) => { c.texts['ci/k8s/cronjob.yaml'] += '\n  SYNTH_EXPIRED_TOKEN: eyJhbGciOi\n'; }, expect: /SYNTH_EXPIRED_TOKEN is given a literal value/ },
   { check: 'no literal credentials', what: 'literal in shell', mutate: (c) => { c.texts['scripts/services.sh'] += '\nexport SYNTH_QUOTA_PASSWORD=abc\n'; }, expect: /SYNTH_QUOTA_PASSWORD is given a literal value/ },
   { check: 'readme', what: 'no systemd section', mutate: (c) => { c.texts['ci/README.md'] = c.texts['ci/README.md']!.replace(/^## systemd.*$/m, '## Something'); }, expect: /systemd/ },
+  { check: 'readme', what: 'pre-flight that never stops', mutate: (c) => { c.texts['ci/README.md'] = c.texts['ci/README.md']!.replace(/exit 1; \}/g, 'true; }'); }, expect: /no pre-flight step/ },
+  { check: 'k8s objects', what: 'gate runs the runner', mutate: (c) => { gateCtr(c).command = ['node', 'bin/synthetics.js', 'run', '--serve']; }, expect: /synthetics-gate: command must start with node bin\/synthetics\.js gate/ },
+  { check: 'k8s credentials', what: 'gate given an account', mutate: (c) => { gateCtr(c).env.push({ name: 'SYNTH_STUDENT_PASSWORD', valueFrom: { secretKeyRef: { name: SECRET_NAME, key: 'SYNTH_STUDENT_PASSWORD' } } }); }, expect: /SYNTH_STUDENT_PASSWORD is set, but the gate needs no account/ },
+  { check: 'env names', what: 'gate env on a runner', mutate: (c) => { depCtr(c).env.push({ name: 'GATE_TOKEN', value: 'x' }); }, expect: /GATE_TOKEN is not a config key .*gate's only/ },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -758,8 +786,9 @@ describe('deployment manifests', () => {
     for (const f of DEPLOY_FILES) assert.ok(fs.existsSync(path.join(ROOT, f)), `${f} is missing`);
     const kinds = allK8s(ctx).map((x) => `${x.doc.kind}/${x.doc.metadata?.name}`).sort();
     assert.deepEqual(kinds, [
-      'ConfigMap/synthetics-targets', 'CronJob/synthetics-cron-eu-west-1', 'Deployment/synthetics-eu-west-1',
-      'Deployment/synthetics-us-east-1', 'PersistentVolumeClaim/synthetics-results', 'Secret/synthetics-accounts',
+      'ConfigMap/synthetics-targets', 'CronJob/synthetics-cron-eu-west-1', 'Deployment/synthetics-eu-west-1', 'Deployment/synthetics-gate',
+      'Deployment/synthetics-us-east-1', 'NetworkPolicy/synthetics-gate', 'PersistentVolumeClaim/synthetics-results', 'PodDisruptionBudget/synthetics-gate',
+      'Secret/synthetics-accounts', 'Secret/synthetics-gate', 'Service/synthetics-gate',
     ]);
     assert.deepEqual(Object.keys(ctx.units).sort(), [RUNNER_UNIT, ONESHOT_UNIT, TIMER_UNIT].sort());
   });

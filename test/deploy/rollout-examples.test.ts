@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { CRD_DIR, readCrd, readExample, repairUnderIndentedQuotedScalars, SHARED_CRD_DIR, validate, type Crd, type Obj } from '../support/crds.ts';
 import { startGateServer, PHASES, type GateServer } from '../../gate/server.ts';
 import type { Decision, GateResult } from '../../gate/decision-types.ts';
+import type { Entry, Ledger, Slot } from '../../gate/ledger.ts';
 
 const ARGO_FILE = 'ci/argo-rollouts/analysis-template.yaml';
 const FLAGGER_FILE = 'ci/flagger/canary.yaml';
@@ -35,6 +36,8 @@ function rolloutSnippet(text: string): Obj {
 
 const clone = <T>(x: T): T => structuredClone(x);
 const phaseOf = (url: string) => new URL(url.replace(/\{\{args\.phase\}\}/, '0')).searchParams.get('phase');
+/** Argo Rollouts retries an errored measurement every 10 s (analysis/analysis.go DefaultErrorRetryInterval). */
+const ARGO_ERROR_RETRY_S = 10;
 
 describe('rollout examples against the real CRDs', () => {
   let crds: Crd[] = [];
@@ -121,15 +124,20 @@ describe('rollout examples against the real CRDs', () => {
     assert.equal(web.url, `${GATE_ORIGIN}/api/v1/decision?phase={{args.phase}}`);
     assert.equal(web.method, undefined, 'GET');
     assert.deepEqual(web.headers, [{ key: 'Authorization', value: 'Bearer {{args.gate-token}}' }]);
-    assert.equal(web.jsonPath, '{$}');
-    assert.equal(m.successCondition, 'result.pass == true');
-    assert.equal(m.failureCondition, 'result.rollback == true');
+    assert.equal(web.jsonPath, '{$.decision}', 'the decision string, so go / hold / rollback are three values');
+    assert.equal(m.successCondition, 'result == "go"');
+    assert.equal(m.failureCondition, 'result == "rollback"');
     assert.equal(m.interval, '60s');
     assert.equal(m.consecutiveSuccessLimit, 1, 'the first go ends the analysis');
     assert.equal(m.failureLimit, 0, 'the first rollback aborts');
     assert.ok(m.inconclusiveLimit >= m.count, 'holds never end the analysis early');
     assert.ok(m.count * 60 >= 2 * 3600, 'count covers a long observation window');
-    assert.ok(m.consecutiveErrorLimit > 4, 'a short gate outage is not an abort');
+    // The run errors at MORE than the limit; errors come 10 s apart when each call fails at once.
+    assert.ok(m.consecutiveErrorLimit * ARGO_ERROR_RETRY_S >= 120, `a gate restart (2 min) is outlasted: ${m.consecutiveErrorLimit} x 10 s`);
+    assert.ok(m.consecutiveErrorLimit * ARGO_ERROR_RETRY_S <= 600, 'a gate that stays away still aborts within minutes');
+    const errorLine = argo.text.split('\n').find((l) => l.includes('consecutiveErrorLimit: ') && l.startsWith('#'));
+    assert.match(errorLine ?? '', new RegExp(`consecutiveErrorLimit: ${m.consecutiveErrorLimit}\\b`), 'the comment says the limit the template sets');
+    assert.match(argo.text, new RegExp(`${m.consecutiveErrorLimit} x ${ARGO_ERROR_RETRY_S} s = ${m.consecutiveErrorLimit * ARGO_ERROR_RETRY_S} s`), 'the comment shows the arithmetic');
     assert.ok(web.timeoutSeconds > DECIDE_BOUND_S, 'longer than the gate bounds its own decision');
   });
 
@@ -150,23 +158,33 @@ describe('rollout examples against the real CRDs', () => {
   test('Flagger: webhooks point at the right routes and phases, with the token as Flagger can send it', () => {
     const c = flagger.docs[0];
     assert.equal(c.apiVersion, 'flagger.app/v1beta1');
-    assert.deepEqual(c.spec.analysis.stepWeights, [5, 25, 50]);
+    assert.deepEqual(c.spec.analysis.stepWeights, PHASES.filter((p) => p < 100), 'the steps are the runbook phases (the gate judges the phase equal to the weight)');
+    // No provider, or kubernetes, is blue/green: stepWeights never apply (scheduler.go advanceCanary).
+    assert.ok(typeof c.spec.provider === 'string' && c.spec.provider !== '' && c.spec.provider !== 'kubernetes', `provider ${c.spec.provider} shifts traffic`);
+    if (c.spec.provider.startsWith('gatewayapi')) assert.ok(c.spec.service.gatewayRefs?.length > 0, 'gatewayapi needs service.gatewayRefs');
+    if (c.spec.provider === 'nginx') assert.ok(c.spec.ingressRef, 'nginx needs spec.ingressRef');
     const hooks = c.spec.analysis.webhooks as Obj[];
     const byType = (type: string) => hooks.filter((h) => h.type === type);
     for (const h of hooks) {
       const url = new URL(h.url);
       assert.equal(url.origin, GATE_ORIGIN, h.name);
-      assert.ok(['rollout', 'confirm-promotion', 'confirm-rollout', 'rollback'].includes(h.type), `${h.name}: ${h.type}`);
+      assert.ok(['confirm-traffic-increase', 'confirm-promotion', 'rollback'].includes(h.type), `${h.name}: ${h.type}`);
       assert.equal(url.pathname, h.type === 'rollback' ? '/flagger/rollback' : '/flagger/gate', h.name);
-      assert.ok(PHASES.some((p) => String(p) === phaseOf(h.url)), `${h.name}: phase ${phaseOf(h.url)}`);
-      assert.deepEqual(h.metadata, { token: 'REPLACE_WITH_GATE_TOKEN' }, `${h.name}: the token placeholder in metadata`);
+      // The URL shape only: what the gate does with phase=current is replayed below.
+      assert.equal(phaseOf(h.url), 'current', `${h.name}: the phase is the canary's weight`);
+      assert.equal(url.searchParams.get('hook'), h.type === 'confirm-promotion' ? 'confirm-promotion' : null, `${h.name}: only the promotion hook names itself`);
+      assert.deepEqual(h.metadata, { token: 'REPLACE_WITH_GATE_TOKEN', workload: c.spec.targetRef.name }, `${h.name}: the token placeholder and the targetRef name (flagger_canary_weight's workload label)`);
       assert.ok(parseInt(h.timeout, 10) > DECIDE_BOUND_S && h.timeout.endsWith('s'), `${h.name}: timeout ${h.timeout}`);
     }
-    assert.deepEqual(byType('rollout').map((h) => phaseOf(h.url)), ['5']);
-    assert.deepEqual(byType('confirm-promotion').map((h) => phaseOf(h.url)), [String(c.spec.analysis.stepWeights.at(-1))], 'promotion follows the last step');
-    assert.deepEqual(byType('rollback').map((h) => phaseOf(h.url)), c.spec.analysis.stepWeights.map(String), 'a rollback hook per step');
+    assert.equal(byType('confirm-traffic-increase').length, 1, 'every weight increase waits for the gate');
+    assert.equal(byType('confirm-promotion').length, 1, 'promotion waits for the gate');
+    assert.equal(byType('rollback').length, 1, 'one rollback hook, on the current phase');
+    assert.equal(byType('rollout').length, 0, 'a rollout hook would count holds as failed checks');
     assert.equal(byType('confirm-rollout').length, 0, 'confirm-rollout runs before the canary exists: it would hold forever');
-    assert.ok(c.spec.analysis.threshold >= 90, 'holds at 5% count as failed checks: threshold outlasts the window');
+    // Failed checks never reset during a run: a budget, not a per-step hold count.
+    const threshold = c.spec.analysis.threshold;
+    assert.ok(threshold >= 5 && threshold <= 20, `threshold ${threshold}: a few Prometheus blips over the whole run, not a window's worth of holds`);
+    assert.match(flagger.text, new RegExp(`# threshold: ${threshold}\\.`), 'the comment explains the threshold it sets');
   });
 
   test('no secret in the examples: the token is a placeholder or a Secret reference', () => {
@@ -184,8 +202,17 @@ describe('rollout examples against the real CRDs', () => {
 describe('the examples work against the gate server', () => {
   const TOKEN = 'example-replay-token-93be1d';
   let decision: Decision = 'go';
+  let weight = 0;
+  const judged: number[] = [];
+  const weightsAsked: Array<{ namespace: string; workload: string }> = [];
   let server: GateServer;
-  const decide = async (phase: number, profile: string | undefined): Promise<GateResult> => ({
+  const kept = new Map<string, Entry>();
+  const ledger: Ledger = {
+    where: 'memory',
+    read: async (slot: Slot) => kept.get(JSON.stringify(slot)),
+    write: async (slot: Slot, entry: Entry) => void kept.set(JSON.stringify(slot), entry),
+  };
+  const decide = async (phase: number, profile: string | undefined): Promise<GateResult> => (judged.push(phase), {
     decision, reason: `fixed ${decision}`, phase, profile: profile ?? 'standard',
     window: { from: '2025-01-01T00:00:00Z', to: '2025-01-01T01:00:00Z', elapsedMs: 3_600_000, requiredMs: 3_600_000 },
     freshness: [], checks: [],
@@ -193,15 +220,25 @@ describe('the examples work against the gate server', () => {
   const local = (url: string) => url.replace(GATE_ORIGIN, server.url);
 
   before(async () => {
-    server = await startGateServer({ port: 0, token: TOKEN, decide });
+    server = await startGateServer({
+      port: 0, token: TOKEN, decide, ledger,
+      // flagger_canary_weight as Prometheus would answer it: the weight the test sets, scraped now.
+      canaryWeight: async (who) => (weightsAsked.push(who), { weight, sampledAt: Date.now() }),
+    });
   });
   after(() => server.close());
 
-  /** Argo's conditions here have one shape: `result.<flag> == true`. */
-  const holds = (condition: string, result: Obj) => {
-    const m = /^result\.(\w+) == true$/.exec(condition);
+  /** Argo's conditions here have one shape: `result == "<decision>"`, result being what jsonPath picked. */
+  const holds = (condition: string, result: unknown) => {
+    const m = /^result == "(\w+)"$/.exec(condition);
     assert.ok(m, `condition of an unexpected shape: ${condition}`);
-    return result[m[1]!] === true;
+    return result === m[1];
+  };
+  /** The value Argo's jsonPath `{$.key}` (or `{$}`) picks from the answer. */
+  const pick = (jsonPath: string, body: Obj) => {
+    const m = /^\{\$(?:\.(\w+))?\}$/.exec(jsonPath);
+    assert.ok(m, `jsonPath of an unexpected shape: ${jsonPath}`);
+    return m[1] ? body[m[1]] : body;
   };
 
   test('Argo Rollouts: each phase step measures Successful on go, Failed on rollback, Inconclusive on hold', async () => {
@@ -217,8 +254,9 @@ describe('the examples work against the gate server', () => {
         const headers = Object.fromEntries(metric.provider.web.headers.map((h: Obj) => [h.key, h.value.replace('{{args.gate-token}}', TOKEN)]));
         const res = await fetch(url, { headers });
         assert.equal(res.status, 200, `phase ${phase} ${d}: a non-2xx would be a measurement error`);
-        const result = await res.json(); // jsonPath "{$}": the whole answer
-        assert.equal(result.phase, Number(phase));
+        const body = await res.json();
+        assert.equal(body.phase, Number(phase));
+        const result = pick(metric.provider.web.jsonPath, body);
         const measured = holds(metric.failureCondition, result) ? 'Failed' : holds(metric.successCondition, result) ? 'Successful' : 'Inconclusive';
         assert.equal(measured, expected[d], `phase ${phase} ${d}`);
       }
@@ -228,25 +266,43 @@ describe('the examples work against the gate server', () => {
     assert.equal(noToken.status, 401, 'a missing Secret shows as errors, never as a pass');
   });
 
-  test('Flagger: gate hooks get a 2xx only on go, rollback hooks only on rollback', async () => {
+  test('Flagger: each hook judges the phase equal to the canary weight; the gate hooks get a 2xx only on go, the rollback hook only on rollback', async () => {
     const { docs } = readExample(FLAGGER_FILE);
-    const hooks = docs[0].spec.analysis.webhooks as Obj[];
-    for (const d of ['go', 'hold', 'rollback'] as const) {
-      decision = d;
-      for (const h of hooks) {
-        // As Flagger sends it: POST, JSON body with its own phase and the hook's metadata, no other headers.
-        const metadata = { ...h.metadata, token: TOKEN };
-        const res = await fetch(local(h.url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: docs[0].metadata.name, namespace: docs[0].metadata.namespace, phase: 'Progressing', checksum: 'x', metadata }),
-        });
-        await res.text();
-        const yes = res.status <= 202; // Flagger: any status above 202 is a "no"
-        const want = h.type === 'rollback' ? d === 'rollback' : d === 'go';
-        assert.equal(yes, want, `${h.name} (${h.type}) on ${d}: ${res.status}`);
+    const c = docs[0];
+    const hooks = c.spec.analysis.webhooks as Obj[];
+    let call = 0;
+    // As Flagger sends it: POST, JSON body with its own phase and the hook's metadata, no other
+    // headers. A new checksum each call: the gate's own rule about a weight sample older than its
+    // last go (gate/flagger-step.ts) is the gate's tests' business, not the example's.
+    const post = async (h: Obj) => {
+      const res = await fetch(local(h.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: c.metadata.name, namespace: c.metadata.namespace, phase: 'Progressing', checksum: `rev-${++call}`, metadata: { ...h.metadata, token: TOKEN } }),
+      });
+      await res.text();
+      return res.status;
+    };
+    // Before the first step nothing is judged: the gate hooks say yes, the rollback hook no.
+    weight = 0;
+    judged.length = 0;
+    for (const h of hooks) assert.equal((await post(h)) <= 202, h.type !== 'rollback', `${h.name} at weight 0`);
+    assert.deepEqual(judged, [], 'nothing judged at weight 0');
+    for (const w of c.spec.analysis.stepWeights as number[]) {
+      for (const d of ['go', 'hold', 'rollback'] as const) {
+        decision = d;
+        weight = w;
+        judged.length = 0;
+        for (const h of hooks) {
+          const status = await post(h);
+          const yes = status <= 202; // Flagger: any status above 202 is a "no"
+          const want = h.type === 'rollback' ? d === 'rollback' : d === 'go';
+          assert.equal(yes, want, `${h.name} (${h.type}) at weight ${w} on ${d}: ${status}`);
+        }
+        assert.deepEqual([...new Set(judged)], [w], `weight ${w}: every hook judged phase ${w}`);
       }
     }
+    assert.ok(weightsAsked.every((x) => x.workload === c.spec.targetRef.name && x.namespace === c.metadata.namespace), 'the weight is read for the Canary\'s targetRef in its namespace (flagger_canary_weight{workload,namespace})');
     const h = hooks[0];
     const placeholder = await fetch(local(h.url), { method: 'POST', body: JSON.stringify({ metadata: h.metadata }) });
     assert.equal(placeholder.status, 401, 'the placeholder token is refused');
