@@ -57,9 +57,15 @@ export function unitOf(metric: string): string {
 /** Keep the threshold exact in PromQL (no float noise from `1.3 × 100`). */
 const num = (n: number) => String(Number(n.toPrecision(12)));
 
-/** The condition's opposite, for "held in every bucket": min of 0/1 over the buckets is 1 only if each held. */
+/**
+ * "Held in every one of N buckets": the min of 0/1 over the buckets is 1 only if each held, and
+ * only over N buckets that have a value: min_over_time over one minute of data (a canary's first
+ * minutes, a fresh Prometheus) would say "held for N" after one bad minute.
+ */
 function heldEveryBucket(holds: string, buckets: number, bucketMs: number): string {
-  return buckets <= 1 ? holds : `min_over_time((${holds})[${promDuration(buckets * bucketMs)}:${promDuration(bucketMs)}])`;
+  if (buckets <= 1) return holds;
+  const range = `[${promDuration(buckets * bucketMs)}:${promDuration(bucketMs)}]`;
+  return `(min_over_time((${holds})${range}) and count_over_time((${holds})${range}) >= ${buckets})`;
 }
 
 function compare(value: string, op: Op, threshold: number, bool = false): string {

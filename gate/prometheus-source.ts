@@ -50,11 +50,14 @@ export class PrometheusSource implements GateSource {
 
   async canaryBuild(): Promise<{ build: string; firstSeen: number } | undefined> {
     // The oldest last-cycle time of the canary's current build in the lookback: its evidence starts there.
-    const build = (await this.query('max by (build_id) (timestamp(synthetic_journey_success{canary="true"}))', this.lookback.to))
-      .sort((a, b) => Number(b.value[1]) - Number(a.value[1]))[0]?.metric.build_id;
+    const newest = (await this.query('max by (build_id) (timestamp(synthetic_journey_success{canary="true"}))', this.lookback.to))
+      .sort((a, b) => Number(b.value[1]) - Number(a.value[1]))[0];
+    const build = newest?.metric.build_id;
     if (!build) return undefined;
     const first = await this.scalar(`min(min_over_time(timestamp(synthetic_journey_success{canary="true",build_id="${esc(build)}"})[${promDuration(this.lookback.to - this.lookback.from)}:1s]))`, this.lookback.to);
-    return first === null ? undefined : { build, firstSeen: first * 1000 };
+    // A build scraped for the first time within the last second has no point on the 1 s subquery
+    // grid yet: its newest sample is then its first (later, never earlier: the gate waits longer).
+    return { build, firstSeen: (first ?? Number(newest.value[1])) * 1000 };
   }
 
   async hasResults(side: SideName): Promise<boolean> {

@@ -139,6 +139,29 @@ describe('generated from the shipped runbook', () => {
     assert.equal(r.match(/time: /g)?.length, 1, r);
   });
 
+  test('a trigger never holds on fewer minutes than it needs: a canary failing from its first minute holds only after five', { timeout: 120_000 }, async () => {
+    // Every payment run fails from the start. With min_over_time alone, the first minute with a value
+    // would read as "held for 5 minutes" (a canary's first minutes, a fresh Prometheus).
+    const holding = 'synthetic_canary:trigger_holding{profile="default",trigger="payment-failures",phase="all"}';
+    const file = join(dir, 'prometheus', 'first-minutes.test.yml');
+    writeFileSync(file, stringify({
+      rule_files: [RULES.split('/')[1]], evaluation_interval: '1m',
+      tests: [{
+        interval: '1m',
+        input_series: [
+          { series: 'synthetic_journey_runs_total{canary="true",journey="payments-api",outcome="failed"}', values: '0+1x20' },
+          { series: 'synthetic_journey_runs_total{canary="true",journey="payments-api",outcome="passed"}', values: '0+0x20' },
+        ],
+        promql_expr_test: [
+          { expr: holding, eval_time: '3m', exp_samples: [{ labels: holding, value: 0 }] },
+          { expr: holding, eval_time: '7m', exp_samples: [{ labels: holding, value: 1 }] },
+        ],
+      }],
+    }, { lineWidth: 0 }));
+    const r = await run('promtool', ['test', 'rules', file]).then((x) => x.stdout, (e: { stdout?: string; stderr?: string }) => `FAILED ${e.stdout}${e.stderr}`);
+    assert.doesNotMatch(r, /FAILED/, r.slice(0, 3000));
+  });
+
   test('amtool check-config passes; the ship-room route groups by trigger and canary; no webhook URL is written', async () => {
     const file = join(dir, 'alertmanager/alertmanager.yml');
     const { stdout } = await run('amtool', ['check-config', file]);
