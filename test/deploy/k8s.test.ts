@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROOT } from '../support/cli.ts';
 import { readCrd, validate as validateCrd, type Crd, type Obj } from '../support/crds.ts';
+import { checksAndMutations, type Check, type Mutation } from '../support/checked-files.ts';
 
 const K8S_DIR = 'ci/k8s';
 const NAMESPACE = 'synthetics';
@@ -348,7 +349,7 @@ function checkConfig(c: Ctx): string[] {
 }
 
 let crds: Crd[] = [];
-const CHECKS: Record<string, (c: Ctx) => string[]> = {
+const CHECKS: Record<string, Check<Ctx>> = {
   'build': checkBuild,
   'schemas': (c) => checkSchemas(c, crds),
   'wiring': checkWiring,
@@ -368,7 +369,7 @@ const setEnv = (ctr: Obj, name: string, entry: Obj) => { ctr.env = ctr.env.map((
 const setArg = (ctr: Obj, name: string, value: string) => { const i = ctr.command.indexOf(name); ctr.command[i + 1] = value; };
 const np = (c: Ctx) => find(c, 'NetworkPolicy');
 
-const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; expect: RegExp }> = [
+const MUTATIONS: Array<Mutation<Ctx>> = [
   { check: 'build', what: 'the Secret example built in', mutate: (c) => { c.built.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'synthetics-gate', namespace: NAMESPACE } }); }, expect: /overwrite the real one/ },
   { check: 'build', what: 'the CronJob built in too', mutate: (c) => { c.built.push({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x', namespace: NAMESPACE } }); }, expect: /competing series/ },
   { check: 'build', what: 'no gate Service', mutate: (c) => { c.built = c.built.filter((d) => d.kind !== 'Service'); }, expect: /Service\/synthetics-gate is not in the build/ },
@@ -467,24 +468,5 @@ describe('ci/k8s: the gate as a service, and the templates that call it', () => 
     assert.ok(schemaProblems(broken).some((x) => /replicas must be integer/.test(x)), JSON.stringify(schemaProblems(broken)));
   });
 
-  for (const [name, check] of Object.entries(CHECKS)) {
-    test(`${name}: the shipped files have no problem`, () => {
-      assert.deepEqual(check(ctx), []);
-    });
-  }
-
-  describe('each check catches a broken copy', () => {
-    for (const m of MUTATIONS) {
-      test(`${m.check}: ${m.what}`, () => {
-        const c = structuredClone(ctx);
-        m.mutate(c);
-        const problems = CHECKS[m.check]!(c);
-        assert.ok(problems.some((x) => m.expect.test(x)), `expected a problem matching ${m.expect}, got:\n${problems.join('\n') || '(none)'}`);
-      });
-    }
-    test('every check has at least one mutation', () => {
-      const covered = new Set(MUTATIONS.map((m) => m.check));
-      assert.deepEqual(Object.keys(CHECKS).filter((k) => !covered.has(k)), []);
-    });
-  });
+  checksAndMutations(() => ctx, CHECKS, MUTATIONS);
 });

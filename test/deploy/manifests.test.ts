@@ -15,6 +15,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_KEYS } from '../../src/config/keys.ts';
+import { checksAndMutations, type Check, type Mutation } from '../support/checked-files.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Facts the manifests must agree with
@@ -652,7 +653,7 @@ function checkReadme(c: Ctx): string[] {
   return p;
 }
 
-const CHECKS: Record<string, (c: Ctx) => string[]> = {
+const CHECKS: Record<string, Check<Ctx>> = {
   'k8s objects': checkK8sObjects,
   'deployments': checkDeployments,
   'cronjob': checkCronJob,
@@ -683,7 +684,7 @@ const wfUpload = (c: Ctx, which: 'results' | 'evidence') => wfJob(c).steps.find(
   && normPath(String(s.with.path).split('\n')[0]!).endsWith(which === 'results' ? '{{ env.RESULTS_DIR }}' : '/evidence'));
 const wfCheck = (c: Ctx) => wfJob(c).steps.find((s: Obj) => /::error::/.test(String(s.run ?? '')));
 
-const MUTATIONS: Array<{ check: string; what: string; mutate: (c: Ctx) => void; expect: RegExp }> = [
+const MUTATIONS: Array<Mutation<Ctx>> = [
   { check: 'k8s objects', what: 'no containers', mutate: (c) => { dep(c).spec.template.spec.containers = []; }, expect: /containers\[0\]/ },
   { check: 'k8s objects', what: 'wrong apiVersion', mutate: (c) => { cron(c).apiVersion = 'batch/v1beta1'; }, expect: /apiVersion is batch\/v1beta1/ },
   { check: 'k8s objects', what: 'undefined $(VAR)', mutate: (c) => { depCtr(c).command.push('--target', 'x=$(NOPE_URL)'); }, expect: /\$\(NOPE_URL\).*not defined/ },
@@ -799,26 +800,7 @@ describe('deployment manifests', () => {
     for (const k of URL_INDIRECTIONS) assert.ok(!CONFIG_KEY_SET.has(k), `${k} became a config key: drop it from the indirections`);
   });
 
-  for (const [name, check] of Object.entries(CHECKS)) {
-    test(`${name}: the shipped files have no problem`, () => {
-      assert.deepEqual(check(ctx), []);
-    });
-  }
-
-  describe('each check catches a broken copy', () => {
-    for (const m of MUTATIONS) {
-      test(`${m.check}: ${m.what}`, () => {
-        const c = structuredClone(ctx);
-        m.mutate(c);
-        const problems = CHECKS[m.check]!(c);
-        assert.ok(problems.some((p) => m.expect.test(p)), `expected a problem matching ${m.expect}, got:\n${problems.join('\n') || '(none)'}`);
-      });
-    }
-    test('every check has at least one mutation', () => {
-      const covered = new Set(MUTATIONS.map((m) => m.check));
-      assert.deepEqual(Object.keys(CHECKS).filter((k) => !covered.has(k)), []);
-    });
-  });
+  checksAndMutations(() => ctx, CHECKS, MUTATIONS);
 
   test('the INI parser and the time spans', () => {
     const u = parseUnit('# c\n[Service]\nEnvironment=A=1\nEnvironment="B=2" C=3\nExecStart=/bin/a \\\n  --b\nRestart=\n[Timer]\nOnCalendar=minutely\n');

@@ -303,21 +303,10 @@ async function bouncePrometheus(stack: Stack, downMs: number): Promise<{ stopped
 
 /** `synthetics ARGS` to its end (bounded), yielding the CPU like the gates (test/support/cli.ts `runCli`, plus the niceness). */
 function gateCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'synthetics.js'), ...args], { cwd: tempDir('controllers-cli-cwd-'), env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  return runCli(args, baseEnv(), { cwd: tempDir('controllers-cli-cwd-'), timeoutMs, onSpawn: (child) => {
     track(child);
     yieldCpu(child.pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  } });
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -599,7 +588,8 @@ test('Argo Rollouts and Flagger, simulated from their sources, against two gate 
           assert.equal(x.result.window.phaseStart?.at, r.first.result.window.phaseStart?.at, '--since is not kept: the first ask still counts');
           if (into(x) < WINDOW) assert.equal(x.result.decision, 'hold', `${secs(into(x))} into the window: ${x.result.reason}`);
         }
-        assert.ok(r.later.some((x) => x.result.decision === 'hold'), 'a hold in the second half of the window');
+        // No "a hold in the second half" here: a CLI start on a loaded machine can outlast half the
+        // window. The first ask's hold, no go before the window's end and the go after it say it all.
         assert.equal(r.go.result.decision, 'go', r.go.result.reason);
         assert.equal(r.go.code, 0);
         assert.equal(r.go.result.window.phaseStart?.at, r.first.result.window.phaseStart?.at);

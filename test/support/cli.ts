@@ -36,9 +36,10 @@ export function tempDir(prefix = 'synthetics-'): string {
 }
 
 /** Runs node with `argv` and collects its output (async: the sandbox may live in this very process). */
-function runNode(argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<CliResult> {
+function runNode(argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number, onSpawn?: (child: ChildProcess) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -53,8 +54,8 @@ function runNode(argv: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs:
 }
 
 /** Runs `synthetics ARGS` from a scratch cwd (so no .env of the checkout is read). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return runNode([BIN, ...args], env, opts.cwd ?? tempDir(), opts.timeoutMs ?? 180_000);
+export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
+  return runNode([BIN, ...args], env, opts.cwd ?? tempDir(), opts.timeoutMs ?? 180_000, opts.onSpawn);
 }
 
 /** Starts a long-running `synthetics` process; the caller stops it. */
