@@ -196,7 +196,7 @@ describe('generated from the shipped runbook', () => {
     const rules = parse(readFileSync(join(dir, RULES), 'utf8')) as { groups: Array<{ name: string; rules: Array<Record<string, any>> }> };
     const holding = rules.groups.flatMap((g) => g.rules).filter((r) => r.record === 'synthetic_canary:trigger_holding');
     const p95Rule = holding.find((r) => r.labels.profile === 'default' && r.labels.trigger === 'p95-high')!;
-    assert.match(p95Rule.expr, /^max\(min_over_time\(.*\[5m:1m\]\)\) or on\(\) vector\(0\)$/, '5 consecutive minutes folded in, and 0 (not absent) on no data');
+    assert.match(p95Rule.expr, /^max\(\(min_over_time\(.*\[5m:1m\]\) and count_over_time\(.*\[5m:1m\]\) >= 5\)\) or on\(\) vector\(0\)$/, '5 consecutive minutes with a value folded in, and 0 (not absent) on no data');
     const selectorOf = (labels: Record<string, string>) => `max(synthetic_canary:trigger_holding{profile="${labels.profile}",trigger="${labels.trigger}",phase="${labels.phase}"})`;
     for (const profile of ['default', 'strict']) {
       const prom = docs.find((d) => d.file.endsWith(`prometheus-${profile}.yaml`))!.doc;
